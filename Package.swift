@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+// skrrc: a Skip-and-Re-use compiler for the text encoders of text-to-image models.
+// Module dependencies point one way (see DESIGN.md §2):
+//   Support <- IR <- Frontend, Passes;  IR <- Backend -> Runtime;  Runtime never imports compiler modules.
+import PackageDescription
+
+let package = Package(
+    name: "skrrc",
+    products: [
+        .executable(name: "skrrc", targets: ["skrrc"]),
+        // The runtime library an app embeds without the compiler.
+        .library(name: "SkrrRuntime", targets: ["SkrrRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Shared low-level pieces: errors, dtypes, strict JSON, memory-mapped files, progress.
+        .target(name: "SkrrSupport", path: "Sources/Support"),
+
+        // C shims. OpenBLAS is dlopen'ed (never linked) so OPENBLAS_CORETYPE can be set first.
+        .target(name: "CBLAS", path: "Sources/CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "CSentencePiece", path: "Sources/CSentencePiece",
+            linkerSettings: [.linkedLibrary("sentencepiece")]),
+        .target(
+            name: "CManifest", path: "Sources/CManifest",
+            linkerSettings: [.linkedLibrary("protobuf-c")]),
+
+        // Compiler modules.
+        .target(name: "SkrrIR", dependencies: ["SkrrSupport"], path: "Sources/IR"),
+        .target(name: "SkrrFrontend", dependencies: ["SkrrIR", "SkrrSupport"], path: "Sources/Frontend"),
+        .target(name: "SkrrPasses", dependencies: ["SkrrIR"], path: "Sources/Passes"),
+        .target(name: "SkrrBackend", dependencies: ["SkrrIR", "SkrrRuntime"], path: "Sources/Backend"),
+
+        // Runtime: format reader + interpreter. Depends on no compiler module.
+        .target(
+            name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CSentencePiece", "CManifest"],
+            path: "Sources/Runtime"),
+
+        .executableTarget(
+            name: "skrrc",
+            dependencies: [
+                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/skrrc"),
+
+        // Test helpers: a small FileCheck of our own, fixture locations, process runner.
+        .target(name: "SkrrTestSupport", dependencies: ["SkrrSupport"], path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(name: "IRTests", dependencies: ["SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(name: "PassesTests", dependencies: ["SkrrPasses", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(
+            name: "FrontendTests", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(
+            name: "ShimTests", dependencies: ["CBLAS", "CSentencePiece", "CManifest", "SkrrTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

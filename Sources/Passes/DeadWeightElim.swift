@@ -1,0 +1,26 @@
+import SkrrIR
+
+/// Drops every tensor no component or running slot references, and every file left without
+/// tensors. Re-used sub-blocks keep one copy of their weights; T5's shared position-bias table
+/// belongs to the model (not to block 0's attention) and so survives when that sub-block is
+/// skipped (DESIGN.md §4).
+public struct DeadWeightElim: ModelPass {
+    public static let name = "dead-weight-elim"
+    public static let summary = "drop tensors and files that nothing running references"
+
+    public init() {}
+
+    public func run(_ model: ModelIR) throws -> ModelIR {
+        var result = model
+        let referenced = model.referencedTensors
+        result.tensors = model.tensors.filter { referenced.contains($0.name) }
+        // Renumber the files that still hold a tensor, keeping their order.
+        let usedFiles = Set(result.tensors.map(\.location.file))
+        let keptFiles = model.files.indices.filter { usedFiles.contains($0) }
+        var newIndex: [Int: Int] = [:]
+        for (new, old) in keptFiles.enumerated() { newIndex[old] = new }
+        result.files = keptFiles.map { model.files[$0] }
+        for i in result.tensors.indices { result.tensors[i].location.file = newIndex[result.tensors[i].location.file]! }
+        return result
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what skrrc needs on a fresh Debian machine (idempotent: skips what is present).
+#   libopenblas-dev        GEMM (loaded at run time with dlopen, see docs/openblas.md)
+#   libsentencepiece-dev   T5/UMT5 tokenizers (C++ API, wrapped in Sources/CSentencePiece)
+#   sentencepiece          spm_train, used by tests to build small tokenizer models
+#   libprotobuf-c-dev      runtime-file manifest (generated C in Sources/CManifest)
+#   protobuf-c-compiler    protoc-c, only to regenerate that code (scripts/gen_manifest.sh)
+set -euo pipefail
+packages=(libopenblas-dev libsentencepiece-dev sentencepiece libprotobuf-c-dev protobuf-c-compiler)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: swift (6.0 or newer) is not on PATH" >&2; exit 1; }
