@@ -46,6 +46,12 @@ let package = Package(
             ],
             path: "Sources/skrrc"),
 
+        // Benchmark driver (bench/): whole-process timings side by side with PyTorch.
+        .executableTarget(
+            name: "skrr-bench",
+            dependencies: ["SkrrFrontend", "SkrrBackend", "SkrrRuntime", "SkrrIR", "SkrrSupport", "CBLAS"],
+            path: "bench/swift"),
+
         // Test helpers: a small FileCheck of our own, fixture locations, process runner.
         .target(name: "SkrrTestSupport", dependencies: ["SkrrSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["SkrrSupport", "SkrrTestSupport"]),
@@ -55,6 +61,9 @@ let package = Package(
             name: "FrontendTests", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(
             name: "ShimTests", dependencies: ["CBLAS", "CSentencePiece", "CManifest", "SkrrTestSupport"]),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,31 @@
+import SkrrSupport
+
+/// How a text-to-image pipeline feeds its encoder (DESIGN.md §3): maximum length, whether
+/// prompts are padded to it, and whether padding is masked.
+public struct PipelinePreset: Equatable, Sendable {
+    public var name: String
+    public var maxLength: Int?
+    public var padToMax: Bool
+    public var useMask: Bool
+
+    public static let names = ["generic", "pixart-sigma", "sd3", "flux", "sdxl"]
+
+    /// The preset for an encoder: CLIP towers always see 77 padded positions without a mask in
+    /// SD3, FLUX and SDXL; T5 settings differ per pipeline.
+    public static func named(_ name: String, clipEncoder: Bool) throws -> PipelinePreset {
+        switch (name, clipEncoder) {
+        case ("generic", _): return PipelinePreset(name: name, maxLength: nil, padToMax: false, useMask: true)
+        case ("pixart-sigma", false): return PipelinePreset(name: name, maxLength: 300, padToMax: true, useMask: true)
+        case ("sd3", false): return PipelinePreset(name: name, maxLength: 256, padToMax: true, useMask: false)
+        case ("flux", false): return PipelinePreset(name: name, maxLength: 512, padToMax: true, useMask: false)
+        case ("sd3", true), ("flux", true), ("sdxl", true):
+            return PipelinePreset(name: name, maxLength: 77, padToMax: true, useMask: false)
+        case ("pixart-sigma", true):
+            throw SkrrError(key: name, "PixArt-Σ has no CLIP encoder; use --pipeline generic for this model")
+        case ("sdxl", false):
+            throw SkrrError(key: name, "SDXL uses CLIP encoders only; use --pipeline generic for this model")
+        default:
+            throw SkrrError(key: name, "unknown pipeline (known: \(names.joined(separator: ", ")))")
+        }
+    }
+}
