@@ -3,7 +3,9 @@
  * docs/openblas.md. Nothing in this file references an OpenBLAS symbol at
  * link time; everything goes through dlsym.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "skrr_blas.h"
 
 #include <dlfcn.h>
@@ -11,6 +13,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,9 +215,13 @@ static int resolve_library(const char *name, char *out, size_t cap) {
 
 /* ------------------------------------------------------------------ load */
 
-static void fail(const char *fmt, const char *a, const char *b) {
+/* Record a load failure; messages longer than g.err are truncated. */
+__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     g.rc = -1;
-    snprintf(g.err, sizeof g.err, fmt, a ? a : "", b ? b : "");
+    vsnprintf(g.err, sizeof g.err, fmt, ap);
+    va_end(ap);
 }
 
 static void do_load(void) {
@@ -254,7 +261,7 @@ static void do_load(void) {
         } else if (choice) {
             /* Only reached when unset or empty, so the user's value is never lost. */
             if (setenv("OPENBLAS_CORETYPE", choice, 1) != 0) {
-                fail("setenv(OPENBLAS_CORETYPE=%s) failed%s", choice, NULL);
+                fail("setenv(OPENBLAS_CORETYPE=%s) failed", choice);
                 return;
             }
             g.source = SKRR_CORETYPE_CHOSEN;
@@ -271,7 +278,7 @@ static void do_load(void) {
             const char *e = dlerror();
             fail("cannot load OpenBLAS (%s); install libopenblas0 (Debian: "
                  "libopenblas0-pthread) or set SKRR_OPENBLAS_LIBRARY [%s]",
-                 target, e);
+                 target, e ? e : "unknown dlopen error");
             return;
         }
     }

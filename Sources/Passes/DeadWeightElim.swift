@@ -10,7 +10,7 @@ public struct DeadWeightElim: ModelPass {
 
     public init() {}
 
-    public func run(_ model: ModelIR) throws -> ModelIR {
+    public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         var result = model
         let referenced = model.referencedTensors
         result.tensors = model.tensors.filter { referenced.contains($0.name) }
@@ -21,6 +21,8 @@ public struct DeadWeightElim: ModelPass {
         for (new, old) in keptFiles.enumerated() { newIndex[old] = new }
         result.files = keptFiles.map { model.files[$0] }
         for i in result.tensors.indices { result.tensors[i].location.file = newIndex[result.tensors[i].location.file]! }
+        let dropped = model.tensors.count - result.tensors.count
+        context.statistics.append((Self.name, "dropped \(dropped) tensors and \(model.files.count - result.files.count) files"))
         return result
     }
 }

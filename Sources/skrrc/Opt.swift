@@ -45,9 +45,10 @@ struct Opt: ParsableCommand {
             let source = file == "-" ? "<stdin>" : file
             var model = try IRParser.parse(text, source: source)
             try IRVerifier.verify(model, source: source)
+            let context = PassContext()
             for invocation in pipeline {
                 let pass = try PassRegistry.make(invocation)
-                model = try pass.run(model)
+                model = try pass.run(model, context: context)
                 if verifyEach { try IRVerifier.verify(model, source: "after \(invocation.name)") }
                 if printIRAfter == "all" || printIRAfter == invocation.name {
                     StandardStreams.err("// IR after \(invocation.description)\n" + IRPrinter.print(model))

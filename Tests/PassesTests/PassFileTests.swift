@@ -5,7 +5,8 @@ import SkrrTestSupport
 import Testing
 
 /// Compiler-style tests: each `Inputs/*.ir` file is a model whose first line `// RUN: PIPELINE`
-/// names the passes to run; its `// CHECK` lines describe the printed result.
+/// names the passes to run; its `// CHECK` lines describe the printed result, and optional
+/// `// COST:`, `// PAIR:`, `// REUSE:` lines script the discrepancy searches see.
 @Suite struct PassFileTests {
     static let inputs: [String] = {
         let dir = TestPaths.repositoryRoot + "/Tests/PassesTests/Inputs"
@@ -25,8 +26,9 @@ import Testing
         let pipeline = try PipelineParser.parse(String(firstLine.dropFirst("// RUN:".count)))
         var model = try IRParser.parse(text, source: name)
         try IRVerifier.verify(model, source: name)
+        let context = PassContext(scorer: ScriptedScorer.from(text))
         for invocation in pipeline {
-            model = try PassRegistry.make(invocation).run(model)
+            model = try PassRegistry.make(invocation).run(model, context: context)
             try IRVerifier.verify(model, source: "\(name) after \(invocation.name)")
         }
         let output = IRPrinter.print(model)

@@ -28,6 +28,13 @@ private struct TinyModel: Sendable {
             return .failure(.init(description: "spm_train not found (Debian package `sentencepiece`)"))
         }
         let dir = TestPaths.makeTemporaryDirectory("skrr-spm")
+        // The model file is used until the end of the run; remove it at exit.
+        atexit {
+            if case .success(let model) = TinyModel.shared {
+                let dir = URL(fileURLWithPath: model.path).deletingLastPathComponent().path
+                try? FileManager.default.removeItem(atPath: dir)
+            }
+        }
         // Deterministic corpus: 48 lines drawn from `words` by a fixed LCG.
         var state: UInt64 = 12345
         func next(_ n: Int) -> Int {

@@ -4,12 +4,14 @@
  * Why dlopen: OpenBLAS picks its kernel set ("coretype") once, in a library
  * constructor that runs while the library is being loaded, from the
  * environment variable OPENBLAS_CORETYPE or else from its own CPUID table.
- * When that table does not know the CPU, it silently falls back to the
- * SSE3 "Prescott" kernels, about 2.5-4x slower. Setting OPENBLAS_CORETYPE
- * is only effective BEFORE the library is loaded, which a link-time
- * dependency makes impossible. So skrr_blas_load() chooses a coretype from
- * CPUID, exports it (never overwriting the user's own value), and only then
- * dlopen()s "libopenblas.so.0". See docs/openblas.md for the measurements.
+ * When that table does not know the CPU, it can silently fall back to the
+ * SSE3 "Prescott" kernels, about 2.5-4x slower (DESIGN.md §7; on the Zen 4
+ * host measured in docs/openblas.md, 0.3.21 does detect the CPU, as
+ * Cooperlake: there the setenv changes nothing, elsewhere it guards).
+ * Setting OPENBLAS_CORETYPE is only effective BEFORE the library is loaded,
+ * which a link-time dependency makes impossible. So skrr_blas_load() chooses
+ * a coretype from CPUID, exports it (never overwriting the user's own value),
+ * and only then dlopen()s "libopenblas.so.0". See docs/openblas.md.
  *
  * Thread-safety: skrr_blas_load() is idempotent and thread-safe (pthread_once),
  * but it calls setenv(), which races with concurrent getenv() in other threads

@@ -98,7 +98,11 @@ size_t skrr_manifest_pack_to(const Skrr__Manifest *m, uint8_t *buf, size_t cap);
  * inside a field, bad wire type, bad varint, lengths past the end, ...).
  * NOTE: protobuf has no end marker — bytes cut exactly at a top-level field
  * boundary still parse. The container header's manifest length and checksum
- * are what catch that; semantic validation is the loader's job. */
+ * are what catch that; semantic validation is the loader's job. Also let
+ * through, by design or by protobuf-c's choice: unknown fields (kept, for
+ * forward compatibility), enum values outside the enum, and string fields
+ * that are not valid UTF-8 (validate before turning them into Swift Strings;
+ * String(cString:) would silently repair them). */
 Skrr__Manifest *skrr_manifest_unpack(const uint8_t *data, size_t len);
 /* Free a tree from skrr_manifest_unpack (NULL allowed). */
 void skrr_manifest_free_unpacked(Skrr__Manifest *m);
