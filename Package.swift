@@ -32,6 +32,10 @@ let package = Package(
         .target(name: "SkrrFrontend", dependencies: ["SkrrIR", "SkrrSupport"], path: "Sources/Frontend"),
         .target(name: "SkrrPasses", dependencies: ["SkrrIR"], path: "Sources/Passes"),
         .target(name: "SkrrBackend", dependencies: ["SkrrIR", "SkrrRuntime"], path: "Sources/Backend"),
+        // Measures the discrepancy D by running models: the scorer the search passes ask.
+        .target(
+            name: "SkrrEvaluation", dependencies: ["SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport"],
+            path: "Sources/Evaluation"),
 
         // Runtime: format reader + interpreter. Depends on no compiler module.
         .target(
@@ -41,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "skrrc",
             dependencies: [
-                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport",
+                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/skrrc"),
@@ -64,6 +68,9 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["SkrrEvaluation", "SkrrPasses", "SkrrBackend", "SkrrFrontend", "SkrrRuntime", "SkrrIR", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,245 @@
+import SkrrBackend
+import SkrrIR
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// The Skrr discrepancy (DESIGN.md §4): `D = MSE(f(C), f̂(C)) + MSE(f(∅), f̂(∅))`, the squared
+/// error of the candidate's embeddings against the dense model's over the calibration prompts,
+/// plus the same for the empty prompt, each averaged over the positions the pipeline consumes and
+/// all features. `f` is the identity or the denoiser's projection.
+///
+/// Work is shared through a cache of hidden states at sub-block boundaries: a candidate that
+/// differs from a cached schedule only from slot `p` on resumes at `p`. Under a mask, prompts are
+/// grouped by exact length and run unpadded, so padding is never computed.
+public final class DiscrepancyScorer: ScheduleScorer {
+    public struct Options: Sendable {
+        /// Include the empty-prompt term (FinerCut-style scoring leaves it out).
+        public var includeNullPrompt = true
+        /// Upper bound on bytes of cached hidden states.
+        public var memoryBudget = 2 << 30
+        /// Largest number of tokens run in one batch.
+        public var maxBatchTokens = 8192
+        public init() {}
+    }
+
+    let interpreter: Interpreter
+    /// `program.slots[j]` holds sub-block `j`'s weights (the program is lowered dense).
+    let denseSlots: [ProgramSlot]
+    let options: Options
+    let projection: Projection?
+    let calibration: [TokenBatch]
+    let null: TokenBatch?
+    /// `f(·)` of the dense model for each calibration batch and the null prompt.
+    var denseOutputs: [[Float]] = []
+    var denseNull: [Float]?
+    public private(set) var statistics = ScorerStatistics()
+
+    /// A schedule with states kept before some of its slots (`boundaries[k]` = before slot k).
+    final class CachedRun {
+        let schedule: [Slot]
+        var boundaries: [Int: [ForwardState]] = [:]
+        var lastUse = 0
+        init(schedule: [Slot]) { self.schedule = schedule }
+    }
+    var cache: [CachedRun] = []
+    var clock = 0
+    /// Keep states before every `stride`-th slot so the cache fits the budget.
+    let stride: Int
+
+    /// `model` is the dense model (schedule as imported); `prompts` are token ids of the
+    /// calibration prompts and `nullPrompt` those of the empty prompt.
+    public init(model: ModelIR, weights: WeightSource, prompts: [[Int32]], nullPrompt: [Int32]?, preset: PipelinePreset,
+                projection: Projection? = nil, options: Options = Options()) throws {
+        var dense = model
+        dense.schedule = model.subBlocks.map { .run($0.index) }
+        let program = try Lowering.lower(dense)
+        interpreter = try Interpreter(program: program, weights: weights)
+        denseSlots = program.slots
+        self.options = options
+        self.projection = projection
+        guard !prompts.isEmpty else { throw SkrrError(key: "calibration", "no calibration prompts") }
+        calibration = DiscrepancyScorer.batches(prompts, preset: preset, maxTokens: options.maxBatchTokens)
+        null = options.includeNullPrompt ? nullPrompt.map {
+            TokenBatch(ids: [$0], padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
+        } : nil
+        let tokensPerState = (calibration + (null.map { [$0] } ?? [])).reduce(0) { $0 + $1.ids.count * $1.length }
+        let stateBytes = tokensPerState * model.config.hiddenSize * 4
+        // A few schedules (the beams) each keep up to L+1 boundaries.
+        let perRun = max(options.memoryBudget / 4, 1)
+        stride = max(1, Int((Double(stateBytes) * Double(model.subBlocks.count + 1) / Double(perRun)).rounded(.up)))
+        denseOutputs = try calibration.map { try embeddingsOf(run(dense.schedule, on: $0)) }
+        denseNull = try null.map { try embeddingsOf(run(dense.schedule, on: $0)) }
+    }
+
+    /// Groups prompts for execution. With a mask, equal-length prompts share a batch and are
+    /// run unpadded; without one, every prompt is padded to the preset's length as the pipeline does.
+    static func batches(_ prompts: [[Int32]], preset: PipelinePreset, maxTokens: Int) -> [TokenBatch] {
+        if !preset.useMask || preset.maxLength == nil || !preset.padToMax {
+            if preset.useMask {
+                return groupByLength(prompts, maxTokens: maxTokens).map { TokenBatch(ids: $0) }
+            }
+            let length = preset.padToMax ? preset.maxLength : nil
+            let perBatch = max(1, maxTokens / max(length ?? prompts.map(\.count).max()!, 1))
+            return Swift.stride(from: 0, to: prompts.count, by: perBatch).map {
+                TokenBatch(ids: Array(prompts[$0..<min($0 + perBatch, prompts.count)]), padToLength: length, maskPadding: false)
+            }
+        }
+        return groupByLength(prompts, maxTokens: maxTokens).map { TokenBatch(ids: $0) }
+    }
+
+    static func groupByLength(_ prompts: [[Int32]], maxTokens: Int) -> [[[Int32]]] {
+        var byLength: [Int: [[Int32]]] = [:]
+        for prompt in prompts { byLength[prompt.count, default: []].append(prompt) }
+        var groups: [[[Int32]]] = []
+        for length in byLength.keys.sorted() {
+            let members = byLength[length]!
+            let perBatch = max(1, maxTokens / length)
+            for start in Swift.stride(from: 0, to: members.count, by: perBatch) {
+                groups.append(Array(members[start..<min(start + perBatch, members.count)]))
+            }
+        }
+        return groups
+    }
+
+    // MARK: ScheduleScorer
+
+    public func score(_ candidates: [[Slot]], base: [Slot]) throws -> [Double] {
+        let baseRun = try ensureCached(base)
+        var scores: [Double] = []
+        for candidate in candidates {
+            let divergence = firstDifference(candidate, base)
+            scores.append(try discrepancy(candidate, resumingFrom: baseRun, at: divergence))
+            statistics.candidatesScored += 1
+            statistics.naiveSubBlockEvaluations += candidate.filter { $0 != .skip }.count
+        }
+        return scores
+    }
+
+    // MARK: execution
+
+    func weights(for slot: Int, _ entry: Slot) -> ProgramSlot {
+        switch entry {
+        case .skip: return .skip
+        case let .run(source): return denseSlots[source]
+        }
+    }
+
+    /// Runs a whole schedule on one batch (used for the dense reference).
+    func run(_ schedule: [Slot], on batch: TokenBatch) throws -> ForwardState {
+        var state = try interpreter.begin(batch)
+        for (slot, entry) in schedule.enumerated() { try interpreter.apply(weights(for: slot, entry), to: &state) }
+        return state
+    }
+
+    /// The batches of the calibration set, null prompt last.
+    var allBatches: [TokenBatch] { calibration + (null.map { [$0] } ?? []) }
+
+    /// Makes sure `schedule` has cached boundary states, computing it from the cached run that
+    /// shares the longest prefix with it.
+    func ensureCached(_ schedule: [Slot]) throws -> CachedRun {
+        clock += 1
+        if let hit = cache.first(where: { $0.schedule == schedule }) {
+            hit.lastUse = clock
+            return hit
+        }
+        var start = 0
+        var states: [ForwardState]
+        if let (donor, boundary) = bestDonor(for: schedule) {
+            start = boundary
+            states = donor.boundaries[boundary]!
+        } else {
+            states = try allBatches.map { try interpreter.begin($0) }
+        }
+        let run = CachedRun(schedule: schedule)
+        run.lastUse = clock
+        for slot in start..<schedule.count {
+            if slot % stride == 0 { run.boundaries[slot] = states }
+            let weights = weights(for: slot, schedule[slot])
+            if weights != .skip {
+                for i in states.indices { try interpreter.apply(weights, to: &states[i]) }
+                statistics.subBlockEvaluations += 1
+            }
+        }
+        // Boundaries before `start` are shared with the donor's.
+        if let (donor, boundary) = bestDonor(for: schedule) {
+            for (k, value) in donor.boundaries where k <= boundary && run.boundaries[k] == nil { run.boundaries[k] = value }
+        }
+        cache.append(run)
+        evict()
+        return run
+    }
+
+    /// The cached run sharing the longest prefix, and the last stored boundary within it.
+    func bestDonor(for schedule: [Slot]) -> (CachedRun, Int)? {
+        var best: (CachedRun, Int)?
+        for run in cache {
+            let common = firstDifference(run.schedule, schedule)
+            guard let boundary = run.boundaries.keys.filter({ $0 <= common }).max() else { continue }
+            if boundary > (best?.1 ?? -1) { best = (run, boundary) }
+        }
+        return best
+    }
+
+    func evict() {
+        // Keep the most recently used few (the current beams and their parents).
+        let keep = 8
+        if cache.count > keep {
+            cache.sort { $0.lastUse > $1.lastUse }
+            cache.removeLast(cache.count - keep)
+        }
+    }
+
+    func discrepancy(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> Double {
+        let boundary = base.boundaries.keys.filter { $0 <= divergence }.max()
+        var states = try boundary.map { base.boundaries[$0]! } ?? allBatches.map { try interpreter.begin($0) }
+        for slot in (boundary ?? 0)..<schedule.count {
+            let weights = weights(for: slot, schedule[slot])
+            if weights != .skip {
+                for i in states.indices { try interpreter.apply(weights, to: &states[i]) }
+                statistics.subBlockEvaluations += 1
+            }
+        }
+        var squared = 0.0, count = 0
+        for (i, state) in states.prefix(calibration.count).enumerated() {
+            let (s, n) = try squaredError(state, against: denseOutputs[i])
+            squared += s
+            count += n
+        }
+        var d = squared / Double(max(count, 1))
+        if let null, let denseNull, let state = states.last {
+            _ = null
+            let (s, n) = try squaredError(state, against: denseNull)
+            d += s / Double(max(n, 1))
+        }
+        return d
+    }
+
+    /// `f(·)` of a final state: the consumed positions' embeddings, projected when configured.
+    func embeddingsOf(_ state: ForwardState) throws -> [Float] {
+        let hidden = try interpreter.finish(state)
+        let d = interpreter.program.spec.hiddenSize
+        var consumed: [Float] = []
+        consumed.reserveCapacity(hidden.count)
+        for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
+            consumed.append(contentsOf: hidden[(row * d)..<((row + 1) * d)])
+        }
+        return try projection.map { try $0.apply(consumed, width: d) } ?? consumed
+    }
+
+    func squaredError(_ state: ForwardState, against reference: [Float]) throws -> (Double, Int) {
+        let actual = try embeddingsOf(state)
+        var sum = 0.0
+        for i in actual.indices {
+            let diff = Double(actual[i]) - Double(reference[i])
+            sum += diff * diff
+        }
+        return (sum, actual.count)
+    }
+}
+
+/// The first slot where two schedules differ (their common length when one is a prefix).
+func firstDifference(_ a: [Slot], _ b: [Slot]) -> Int {
+    for i in 0..<min(a.count, b.count) where a[i] != b[i] { return i }
+    return min(a.count, b.count)
+}

@@ -1,0 +1,55 @@
+import SkrrSupport
+
+/// Hidden states of a batch between two slots. A search keeps these at sub-block boundaries and
+/// resumes from them, so candidates that share a prefix of the schedule share its work.
+public struct ForwardState: Sendable {
+    public var hidden: [Float]
+    public let batch: Int
+    public let length: Int
+    /// 1 for positions that are real tokens (or attended padding), 0 for masked padding.
+    public let mask: [Int32]
+    let sharedBias: [Float]?
+
+    /// Bytes held, for memory budgets.
+    public var byteCount: Int { hidden.count * 4 }
+}
+
+extension Interpreter {
+    /// Embeds a batch: the state before slot 0.
+    public func begin(_ batch: TokenBatch) throws -> ForwardState {
+        let b = batch.ids.count, length = batch.length
+        guard b > 0, !batch.ids.contains(where: { $0.isEmpty }) else {
+            throw SkrrError(key: "ids", "a batch needs at least one non-empty sequence")
+        }
+        var mask = [Int32](repeating: 0, count: b * length)
+        for (row, ids) in batch.ids.enumerated() {
+            for position in 0..<length where position < ids.count || !batch.maskPadding { mask[row * length + position] = 1 }
+        }
+        let padId = Int32(spec.padTokenId ?? 0)
+        let ids = batch.ids.flatMap { $0 + [Int32](repeating: padId, count: length - $0.count) }
+        let hidden = try embed(ids: ids, tokenTypes: batch.tokenTypes, batch: b, length: length)
+        let bias = try program.sharedPositionBias.map { try positionBias(table: $0, length: length) }
+        return ForwardState(hidden: hidden, batch: b, length: length, mask: mask, sharedBias: bias)
+    }
+
+    /// Runs one slot's weights on the state (`.skip` is the identity). The slot's weights may be
+    /// any sub-block's of the same kind: that is how re-use is evaluated.
+    public func apply(_ slot: ProgramSlot, to state: inout ForwardState) throws {
+        switch slot {
+        case .skip:
+            return
+        case let .attention(w, _):
+            let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
+            try attention(&state.hidden, w, bias: bias, mask: state.mask, batch: state.batch, length: state.length)
+        case let .ffn(w, _):
+            try feedForward(&state.hidden, w, rows: state.batch * state.length)
+        }
+    }
+
+    /// The final hidden states `[batch, length, width]` (final norm applied where the encoder has one).
+    public func finish(_ state: ForwardState) throws -> [Float] {
+        var hidden = state.hidden
+        if let norm = program.finalNorm { try normalize(&hidden, norm, rows: state.batch * state.length) }
+        return hidden
+    }
+}
