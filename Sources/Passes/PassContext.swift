@@ -74,3 +74,10 @@ public struct PassOptions {
         return value
     }
 }
+
+/// Measures, on the dense model and the calibration prompts, the mean cosine similarity between
+/// each transformer block's input and output hidden states (ShortGPT's block importance is
+/// one minus this).
+public protocol BlockSimilarityMeter: AnyObject {
+    func blockInputOutputCosines() throws -> [Double]
+}

@@ -21,16 +21,27 @@ public enum PassRegistry {
               make: { try SkipSearch(options: $0) }),
         Entry(name: ReuseRewrite.name, summary: ReuseRewrite.summary, options: [], make: { _ in ReuseRewrite() }),
         Entry(name: DeadWeightElim.name, summary: DeadWeightElim.summary, options: [], make: { _ in DeadWeightElim() }),
+        Entry(name: ShortGPTPrune.name, summary: ShortGPTPrune.summary, options: ShortGPTPrune.optionNames,
+              make: { try ShortGPTPrune(options: $0) }),
     ]
 
-    /// Named pipelines for `-O`.
-    public static func pipeline(forLevel level: String, sparsity: Double, beam: Int) throws -> [PassInvocation] {
-        switch level {
-        case "none": return []
-        case "prune":
-            return [PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]),
-                    PassInvocation(name: ReuseRewrite.name), PassInvocation(name: DeadWeightElim.name)]
-        default: throw SkrrError(key: "-O \(level)", "unknown optimisation level (known: none, prune)")
+    /// The pruning methods `-O prune --method M` compares on the same data and report.
+    public static let methods = ["skrr", "skip-only", "finercut", "shortgpt", "laco"]
+
+    /// The pipeline `-O prune` runs for a method: Skrr is skip-search, reuse-rewrite and
+    /// dead-weight-elim; skip-only drops re-use; FinerCut is greedy (beam 1) under plain output
+    /// MSE (its scorer leaves out the null prompt and the projection); ShortGPT removes blocks.
+    public static func prunePipeline(method: String, sparsity: Double, beam: Int) throws -> [PassInvocation] {
+        let search = { (beam: Int) in PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]) }
+        let dwe = PassInvocation(name: DeadWeightElim.name)
+        switch method {
+        case "skrr": return [search(beam), PassInvocation(name: ReuseRewrite.name), dwe]
+        case "skip-only": return [search(beam), dwe]
+        case "finercut": return [search(1), dwe]
+        case "shortgpt": return [PassInvocation(name: ShortGPTPrune.name, options: [("sparsity", "\(sparsity)")]), dwe]
+        case "laco":
+            throw SkrrError(key: "--method laco", "not available yet: LaCo folds layers into merged weights, which the IR cannot hold yet")
+        default: throw SkrrError(key: "--method \(method)", "unknown method (known: \(methods.joined(separator: ", ")))")
         }
     }
 

@@ -22,7 +22,8 @@ public final class ProgressBar: @unchecked Sendable {
         self.start = ProgressBar.now()
     }
 
-    static func now() -> Double {
+    /// Monotonic seconds, for timing whole runs.
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

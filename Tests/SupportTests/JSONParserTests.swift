@@ -58,3 +58,18 @@ import Testing
         #expect(throws: SkrrError.self) { try JSONParser.parse([0x22, 0xC0, 0xAF, 0x22]) }
     }
 }
+
+@Suite struct JSONWriterTests {
+    @Test func serialisedJSONParsesBackToTheSameValue() throws {
+        let value = JSONValue.object([
+            ("name", .string("a \"quoted\"\\ line\nwith\ttabs\u{01}")), ("n", .number(3)), ("x", .number(0.25)),
+            ("list", .array([.number(1), .number(2)])), ("nested", .object([("ok", .bool(true)), ("none", .null)])),
+            ("empty", .array([])), ("objects", .array([.object([("a", .number(1))])])),
+        ])
+        for indent in [nil, 2] as [Int?] {
+            #expect(try JSONParser.parse(value.serialized(indent: indent)) == value)
+        }
+        #expect(JSONValue.number(Double.nan) == .null)
+        #expect(value.serialized(indent: nil).hasPrefix("{\"name\":\"a \\\"quoted\\\"\\\\ line\\nwith\\ttabs\\u0001\""))
+    }
+}

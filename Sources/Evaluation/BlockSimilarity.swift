@@ -1,0 +1,33 @@
+import SkrrPasses
+import SkrrRuntime
+
+extension DiscrepancyScorer: BlockSimilarityMeter {
+    /// Mean over calibration tokens (the positions the pipeline consumes) of the cosine between
+    /// each block's input and output hidden states in the dense model.
+    public func blockInputOutputCosines() throws -> [Double] {
+        let blocks = denseSlots.count / 2
+        var sums = [Double](repeating: 0, count: blocks)
+        var tokens = 0
+        let d = interpreter.program.spec.hiddenSize
+        for batch in calibration {
+            var state = try interpreter.begin(batch)
+            for block in 0..<blocks {
+                let input = state.hidden
+                try interpreter.apply(denseSlots[2 * block], to: &state)
+                try interpreter.apply(denseSlots[2 * block + 1], to: &state)
+                for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
+                    var dot = 0.0, a = 0.0, b = 0.0
+                    for j in 0..<d {
+                        let x = Double(input[row * d + j]), y = Double(state.hidden[row * d + j])
+                        dot += x * y
+                        a += x * x
+                        b += y * y
+                    }
+                    sums[block] += dot / max((a * b).squareRoot(), 1e-30)
+                }
+            }
+            tokens += state.mask.reduce(0) { $0 + Int($1) }
+        }
+        return sums.map { $0 / Double(max(tokens, 1)) }
+    }
+}

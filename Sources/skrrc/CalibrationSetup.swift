@@ -1,0 +1,59 @@
+import SkrrBackend
+import SkrrEvaluation
+import SkrrFrontend
+import SkrrIR
+import SkrrRuntime
+import SkrrSupport
+
+/// Turns the command's calibration options into token ids and scorers: calibration prompts
+/// (built-in or `--calib`), the empty prompt, the pipeline preset, and held-out `--eval` prompts.
+struct CalibrationSetup {
+    let imported: ImportedModel
+    let preset: PipelinePreset
+    let tokenizer: PromptTokenizer
+    let weights: SourceWeights
+    let prompts: [[Int32]]
+    let nullPrompt: [Int32]
+    let evalPrompts: [[Int32]]?
+
+    init(imported: ImportedModel, command: Compile) throws {
+        self.imported = imported
+        preset = try PipelinePreset.named(command.pipeline, clipEncoder: imported.ir.config.causal)
+        let program = try Lowering.lower(imported.ir)
+        tokenizer = try TokenizerLoading.load(program.tokenizer)
+        weights = try SourceWeights(model: imported.ir)
+        let texts = try command.calib.map(CalibrationSetup.readPrompts) ?? BuiltinPrompts.parti
+        guard !texts.isEmpty else { throw SkrrError(file: command.calib, "no prompts (one per line expected)") }
+        let preset = self.preset, tokenizer = self.tokenizer
+        prompts = try texts.prefix(command.calibSize).map { try tokenizer.encode($0, maxLength: preset.maxLength) }
+        nullPrompt = try tokenizer.encode("", maxLength: preset.maxLength)
+        evalPrompts = try command.eval.map { path in
+            let held = try CalibrationSetup.readPrompts(path)
+            guard !held.isEmpty else { throw SkrrError(file: path, "no prompts (one per line expected)") }
+            return try held.map { try tokenizer.encode($0, maxLength: preset.maxLength) }
+        }
+    }
+
+    static func readPrompts(_ path: String) throws -> [String] {
+        let bytes = try readWholeFile(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw SkrrError(file: path, "not valid UTF-8 text") }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            .filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+
+    /// FinerCut measures plain output MSE: no null-prompt term, no projection.
+    func scorer(forMethod method: String) throws -> DiscrepancyScorer {
+        var options = DiscrepancyScorer.Options()
+        options.includeNullPrompt = method != "finercut"
+        return try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: prompts, nullPrompt: nullPrompt,
+                                     preset: preset, options: options)
+    }
+
+    /// D of the result on the held-out prompts (with the null term, as Skrr defines D).
+    func evalDiscrepancy(of result: ModelIR) throws -> Double? {
+        guard let evalPrompts else { return nil }
+        let scorer = try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: evalPrompts, nullPrompt: nullPrompt,
+                                           preset: preset)
+        return try scorer.score([result.schedule], base: imported.ir.schedule)[0]
+    }
+}

@@ -1,0 +1,45 @@
+import SkrrIR
+import SkrrPasses
+import SkrrSupport
+
+/// The `--report` JSON (DESIGN.md §8): what was pruned, how well, and what the search cost.
+enum PruneReport {
+    static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
+                     context: PassContext, evalDiscrepancy: Double?, seconds: Double) -> JSONValue {
+        var reused: [(key: String, value: JSONValue)] = []
+        var skipped: [JSONValue] = []
+        for (slot, entry) in result.schedule.enumerated() {
+            switch entry {
+            case .skip: skipped.append(.number(slot))
+            case let .run(source) where source != slot:
+                skipped.append(.number(slot))
+                reused.append((String(slot), .number(source)))
+            case .run: break
+            }
+        }
+        let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.location.length ?? 0) }
+        let stats = context.scorer?.statistics
+        return .object([
+            ("method", .string(method)),
+            ("pipeline", .string(pipeline)),
+            ("model", .string(source.name)),
+            ("family", .string(source.family.rawValue)),
+            ("sparsity_target", sparsityTarget.map { .number($0) } ?? .null),
+            ("sparsity", .number(result.sparsity)),
+            ("params_total", .number(source.sourceParameters)),
+            ("params_kept", .number(result.keptParameters)),
+            ("bytes_out", .number(keptBytes)),
+            ("skipped", .array(skipped)),
+            ("reused", .object(reused)),
+            ("search_order", .array(context.searchOrder.map { .number($0) })),
+            ("search_discrepancy", .array(context.searchDiscrepancies.map { .number($0) })),
+            ("discrepancy", context.discrepancy.map { .number($0) } ?? .null),
+            ("eval_discrepancy", evalDiscrepancy.map { .number($0) } ?? .null),
+            ("subblock_evals", .number(stats?.subBlockEvaluations ?? 0)),
+            ("subblock_evals_naive", .number(stats?.naiveSubBlockEvaluations ?? 0)),
+            ("candidates_scored", .number(stats?.candidatesScored ?? 0)),
+            ("passes", .array(context.statistics.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
+            ("seconds", .number((seconds * 1000).rounded() / 1000)),
+        ])
+    }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import SkrrBackend
+import SkrrFrontend
+import SkrrIR
+import SkrrRuntime
+import SkrrSupport
+
+/// `skrrc run MODEL (--prompt T | --prompt-file F | --ids "5 17 1")... -o OUT`: encode prompts
+/// and save embeddings a diffusion pipeline can consume.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode prompts (or token ids) and write the embeddings to .npy or .safetensors.",
+        discussion: """
+            Several --prompt/--ids form a batch; ragged sequences are padded to the longest and \
+            masked, unless the pipeline preset pads to a fixed length or runs without a mask.
+            .npy output holds one float32 array: [batch, seq, dim] for hidden/layer outputs, \
+            [batch, dim] for pooled/projected. .safetensors output holds diffusers' argument names: \
+            prompt_embeds, prompt_attention_mask, and pooled_prompt_embeds when the encoder pools.
+            """)
+
+    @Argument(help: "A model (file, index or folder, as for compile) or an IR file (.ir).")
+    var model: String
+
+    @Option(name: .long, help: "In a diffusers pipeline folder, the text encoder to use.")
+    var encoder: String?
+
+    @Option(name: .long, help: "A prompt to encode (repeatable).")
+    var prompt: [String] = []
+
+    @Option(name: .long, help: "A file with one prompt per line (repeatable).")
+    var promptFile: [String] = []
+
+    @Option(name: .long, help: "Token ids, space-separated (repeatable), e.g. --ids \"5 17 1\".")
+    var ids: [String] = []
+
+    @Option(name: .long, help: "hidden | pooled | projected | layer:N (N may be negative: layer:-2 is the penultimate layer).")
+    var output: String = "hidden"
+
+    @Option(name: .long, help: "Pipeline preset: \(PipelinePreset.names.joined(separator: ", ")).")
+    var pipeline: String = "generic"
+
+    @Option(name: .shortAndLong, help: "Output file: .npy or .safetensors.")
+    var out: String
+
+    enum Selection: Equatable {
+        case hidden, pooled, projected
+        case layer(Int)
+    }
+
+    var selection: Selection? {
+        switch output {
+        case "hidden": return .hidden
+        case "pooled": return .pooled
+        case "projected": return .projected
+        default:
+            guard output.hasPrefix("layer:"), let n = Int(output.dropFirst(6)) else { return nil }
+            return .layer(n)
+        }
+    }
+
+    func validate() throws {
+        if prompt.isEmpty && promptFile.isEmpty && ids.isEmpty {
+            throw ValidationError("give at least one --prompt, --prompt-file or --ids")
+        }
+        if !ids.isEmpty && !(prompt.isEmpty && promptFile.isEmpty) {
+            throw ValidationError("--ids cannot be mixed with --prompt/--prompt-file in one batch")
+        }
+        if selection == nil { throw ValidationError("--output must be hidden, pooled, projected or layer:N, got '\(output)'") }
+        if !out.hasSuffix(".npy") && !out.hasSuffix(".safetensors") {
+            throw ValidationError("-o must end in .npy or .safetensors, got '\(out)'")
+        }
+        for list in ids {
+            let parts = list.split(whereSeparator: { $0 == " " || $0 == "," })
+            if parts.isEmpty || parts.contains(where: { Int32($0) == nil }) {
+                throw ValidationError("--ids must be space-separated integers, got '\(list)'")
+            }
+        }
+        if !PipelinePreset.names.contains(pipeline) {
+            throw ValidationError("unknown --pipeline '\(pipeline)' (known: \(PipelinePreset.names.joined(separator: ", ")))")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let ir: ModelIR
+            if model.hasSuffix(".ir") {
+                let bytes = try readWholeFile(model)
+                ir = try IRParser.parse(String(decoding: bytes, as: UTF8.self), source: model)
+            } else {
+                ir = try ModelImporter.importModel(at: model, encoder: encoder).ir
+            }
+            let program = try Lowering.lower(ir)
+            let preset = try PipelinePreset.named(pipeline, clipEncoder: ir.config.causal)
+            let batch = try makeBatch(program: program, preset: preset)
+            let selection = self.selection!
+            if selection == .pooled && program.pooling == nil {
+                throw SkrrError(key: "--output pooled", "this \(ir.family.rawValue) encoder has no pooling head")
+            }
+            if selection == .projected && program.projection == nil {
+                throw SkrrError(key: "--output projected", "this encoder has no projection head")
+            }
+            var layers: [Int] = []
+            if case let .layer(n) = selection { layers = [n] }
+            let interpreter = try Interpreter(program: program, weights: try SourceWeights(model: ir))
+            let result = try interpreter.run(batch, layers: layers)
+            try write(result, selection: selection, blocks: program.blockCount)
+            StandardStreams.err("wrote \(out): \(result.batch) × \(result.length) tokens, width \(result.width)\n")
+        }
+    }
+
+    func makeBatch(program: EncoderProgram, preset: PipelinePreset) throws -> TokenBatch {
+        var sequences: [[Int32]] = ids.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map { Int32($0)! } }
+        var prompts = prompt
+        for file in promptFile {
+            let text = String(decoding: try readWholeFile(file), as: UTF8.self)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            prompts += lines.last == "" ? Array(lines.dropLast()) : lines
+        }
+        if !prompts.isEmpty {
+            let tokenizer = try TokenizerLoading.load(program.tokenizer)
+            sequences = try prompts.map { try tokenizer.encode($0, maxLength: preset.maxLength) }
+        } else if let maxLength = preset.maxLength, let long = sequences.firstIndex(where: { $0.count > maxLength }) {
+            throw SkrrError(key: "--ids", "sequence \(long) has \(sequences[long].count) ids, more than the \(preset.name) maximum of \(maxLength)")
+        }
+        return TokenBatch(ids: sequences, padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
+    }
+
+    func write(_ result: EncoderOutput, selection: Selection, blocks: Int) throws {
+        let hiddenShape = [result.batch, result.length, result.width]
+        let primary: NamedArray
+        switch selection {
+        case .hidden:
+            primary = NamedArray(name: "prompt_embeds", shape: hiddenShape, values: .float32(result.hidden))
+        case let .layer(n):
+            let resolved = n < 0 ? blocks + 1 + n : n
+            primary = NamedArray(name: "prompt_embeds", shape: hiddenShape, values: .float32(result.layers[resolved]!))
+        case .pooled:
+            primary = NamedArray(name: "pooled_prompt_embeds", shape: [result.batch, result.width], values: .float32(result.pooled!))
+        case .projected:
+            primary = NamedArray(name: "pooled_prompt_embeds", shape: [result.batch, result.projectionWidth!], values: .float32(result.projected!))
+        }
+        if out.hasSuffix(".npy") {
+            try AtomicFile.write(out, bytes: EmbeddingWriters.npyBytes(primary))
+            return
+        }
+        var arrays = [primary]
+        if primary.name == "prompt_embeds" {
+            arrays.append(NamedArray(name: "prompt_attention_mask", shape: [result.batch, result.length],
+                                     values: .int64(result.mask.map(Int64.init))))
+            if let projected = result.projected {
+                arrays.append(NamedArray(name: "pooled_prompt_embeds", shape: [result.batch, result.projectionWidth!], values: .float32(projected)))
+            } else if let pooled = result.pooled {
+                arrays.append(NamedArray(name: "pooled_prompt_embeds", shape: [result.batch, result.width], values: .float32(pooled)))
+            }
+        }
+        try AtomicFile.write(out, bytes: EmbeddingWriters.safetensorsBytes(arrays, metadata: [("output", output), ("pipeline", pipeline)]))
+    }
+}

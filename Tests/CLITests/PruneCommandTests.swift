@@ -1,0 +1,81 @@
+import Foundation
+import SkrrTestSupport
+import Testing
+
+/// `skrrc MODEL -O prune --sparsity 0.3 --report r.json` on every family: the run succeeds,
+/// the report has DESIGN.md §8's fields, and the result obeys the Skrr rules.
+@Suite struct PruneCommandTests {
+    func report(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    @Test(arguments: ["t5-v1_1", "t5-relu", "umt5", "clip", "clip-proj", "bert", "pixart-pipeline"])
+    func pruneEveryFamily(_ fixture: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc([TestPaths.fixture(fixture), "-O", "prune", "--sparsity", "0.3", "--calib-size", "16",
+                                   "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let r = try report(dir + "/r.json")
+        for key in ["method", "pipeline", "sparsity_target", "sparsity", "params_total", "params_kept", "bytes_out", "skipped",
+                    "reused", "search_order", "discrepancy", "eval_discrepancy", "subblock_evals", "subblock_evals_naive", "seconds"] {
+            #expect(r[key] != nil, "report lacks \(key)")
+        }
+        #expect(r["method"] as? String == "skrr")
+        #expect((r["sparsity"] as! Double) >= 0.3)
+        #expect((r["params_kept"] as! Int) < (r["params_total"] as! Int))
+        #expect((r["subblock_evals"] as! Int) <= (r["subblock_evals_naive"] as! Int))
+        let skipped = Set(r["skipped"] as! [Int])
+        let order = r["search_order"] as! [Int]
+        #expect(Set(order) == skipped, "every skipped slot comes from the search order")
+        // Re-use: a skipped slot runs an originally kept sub-block of the same kind.
+        for (slot, source) in r["reused"] as! [String: Int] {
+            let s = Int(slot)!
+            #expect(skipped.contains(s) && !skipped.contains(source) && s % 2 == source % 2)
+        }
+        // The written IR verifies and runs.
+        let reparsed = try runSkrrc(["opt", dir + "/p.ir"])
+        #expect(reparsed.status == 0, "\(reparsed.stderr)")
+    }
+
+    @Test(arguments: ["skip-only", "finercut", "shortgpt"])
+    func baselinesShareTheReport(_ method: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let held = dir + "/held.txt"
+        try "a quiet harbor at dawn\nthree cats on a red sofa\n".write(toFile: held, atomically: true, encoding: .utf8)
+        let result = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--method", method, "--sparsity", "0.3",
+                                   "--calib-size", "16", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let r = try report(dir + "/r.json")
+        #expect(r["method"] as? String == method)
+        #expect((r["reused"] as! [String: Int]).isEmpty, "baselines never re-use")
+        #expect((r["eval_discrepancy"] as? Double ?? -1) > 0)
+        if method == "shortgpt" {
+            // Whole blocks: both sub-blocks of each removed block.
+            let skipped = Set(r["skipped"] as! [Int])
+            #expect(skipped.allSatisfy { skipped.contains($0 ^ 1) })
+        }
+    }
+
+    @Test func lacoIsRefusedAsNotYetAvailable() throws {
+        let result = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--method", "laco", "--emit-ir"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("LaCo folds layers into merged weights"), "\(result.stderr)")
+    }
+
+    @Test func unreachableSparsityIsBadInput() throws {
+        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.95", "--calib-size", "4", "--emit-ir"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("target sparsity 0.95 is unreachable"), "\(result.stderr)")
+    }
+
+    @Test func promptsAreTokenizedAsTransformersDoes() throws {
+        // The fixture's single reference row was computed by transformers from this prompt.
+        let dir = TestPaths.makeTemporaryDirectory()
+        let byPrompt = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--prompt", "a red cube on a glass table", "-o", dir + "/a.npy"])
+        #expect(byPrompt.status == 0, "\(byPrompt.stderr)")
+        let ids = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "3 78 34 13 42 5 22 3 238 165 1", "-o", dir + "/b.npy"])
+        #expect(ids.status == 0)
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/a.npy")), b = try Data(contentsOf: URL(fileURLWithPath: dir + "/b.npy"))
+        #expect(a == b)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import SkrrTestSupport
+import Testing
+
+/// `skrrc run`: outputs land in files numpy and diffusers can read, and bad requests fail cleanly.
+@Suite struct RunCommandTests {
+    /// Parses a little-endian float32 `.npy` written by skrrc, independently of its writer.
+    func readNPY(_ path: String) throws -> (shape: [Int], values: [Float]) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)))
+        let headerLength = Int(data[8]) | Int(data[9]) << 8
+        #expect((10 + headerLength) % 64 == 0, "data must start 64-byte aligned")
+        let header = String(decoding: data[10..<(10 + headerLength)], as: UTF8.self)
+        #expect(header.contains("'descr': '<f4'"))
+        let shapeText = header.components(separatedBy: "'shape': (")[1].components(separatedBy: ")")[0]
+        let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let body = data.subdata(in: (10 + headerLength)..<data.count)
+        let values = body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        return (shape, values)
+    }
+
+    /// The reference tensor of a fixture, read with Foundation's JSON and raw bytes.
+    func referenceFloats(_ fixture: String, _ name: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture(fixture + "/reference.safetensors")))
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        let offsets = (header[name] as! [String: Any])["data_offsets"] as! [Int]
+        let body = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
+        return body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+    }
+
+    func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!
+    }
+
+    @Test func idsToNPYMatchesTransformers() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let out = dir + "/e.npy"
+        let ids = try singleIds("t5-v1_1")
+        let result = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", ids, "-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let (shape, values) = try readNPY(out)
+        #expect(shape == [1, ids.split(separator: " ").count, 48])
+        #expect(maxRelativeError(values, try referenceFloats("t5-v1_1", "single_last_hidden_state")) <= 1e-4)
+    }
+
+    @Test func pooledAndPenultimateOutputs() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let ids = try singleIds("clip-proj")
+        let pooled = try runSkrrc(["run", TestPaths.fixture("clip-proj"), "--ids", ids, "--output", "projected", "-o", dir + "/p.npy"])
+        #expect(pooled.status == 0, "\(pooled.stderr)")
+        let (shape, values) = try readNPY(dir + "/p.npy")
+        #expect(shape == [1, 28])
+        #expect(maxRelativeError(values, try referenceFloats("clip-proj", "single_text_embeds")) <= 1e-4)
+
+        let layer = try runSkrrc(["run", TestPaths.fixture("clip-proj"), "--ids", ids, "--output", "layer:-2", "-o", dir + "/l.npy"])
+        #expect(layer.status == 0, "\(layer.stderr)")
+        #expect(try readNPY(dir + "/l.npy").shape == [1, ids.split(separator: " ").count, 36])
+    }
+
+    @Test func safetensorsOutputUsesDiffusersNames() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let out = dir + "/e.safetensors"
+        let result = try runSkrrc(["run", TestPaths.fixture("clip-proj"), "--ids", "812 5 9 813", "--ids", "812 7 813", "-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        #expect(Set(header.keys) == ["prompt_embeds", "prompt_attention_mask", "pooled_prompt_embeds", "__metadata__"])
+        #expect((header["prompt_embeds"] as! [String: Any])["shape"] as! [Int] == [2, 4, 36])
+        #expect((header["pooled_prompt_embeds"] as! [String: Any])["shape"] as! [Int] == [2, 28])
+        #expect((header["prompt_attention_mask"] as! [String: Any])["dtype"] as! String == "I64")
+    }
+
+    @Test func presetPadsToItsLengthWithoutMask() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc(["run", TestPaths.fixture("clip"), "--ids", "812 5 9 813", "--pipeline", "sdxl", "-o", dir + "/e.npy"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try readNPY(dir + "/e.npy").shape == [1, 77, 40])
+    }
+
+    @Test func requestsTheModelCannotServeAreBadInput() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let pooled = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 1", "--output", "pooled", "-o", dir + "/x.npy"])
+        #expect(pooled.status == 1)
+        #expect(pooled.stderr.contains("'--output pooled': this t5 encoder has no pooling head"), "\(pooled.stderr)")
+        let vocabulary = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 99999 1", "-o", dir + "/x.npy"])
+        #expect(vocabulary.status == 1)
+        #expect(vocabulary.stderr.contains("token id 99999 (sequence 0, position 1) is outside the vocabulary of 277"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no output and no temporary file may be left")
+        let layer = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 1", "--output", "layer:9", "-o", dir + "/x.npy"])
+        #expect(layer.status == 1)
+        #expect(layer.stderr.contains("'layer:9': the encoder has hidden states 0...3"), "\(layer.stderr)")
+    }
+
+    @Test(arguments: [
+        (["--ids", "5 x 1", "-o", "/tmp/x.npy"], "--ids must be space-separated integers"),
+        (["--ids", "5 1", "-o", "/tmp/x.txt"], "-o must end in .npy or .safetensors"),
+        (["--ids", "5 1", "--output", "mean", "-o", "/tmp/x.npy"], "--output must be hidden, pooled, projected or layer:N"),
+        (["-o", "/tmp/x.npy"], "give at least one --prompt, --prompt-file or --ids"),
+        (["--ids", "5 1", "--pipeline", "dalle", "-o", "/tmp/x.npy"], "unknown --pipeline 'dalle'"),
+    ])
+    func badUsageExits64(_ testCase: ([String], String)) throws {
+        let result = try runSkrrc(["run", TestPaths.fixture("t5-v1_1")] + testCase.0)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(testCase.1), "\(result.stderr)")
+    }
+
+    /// The fixture's own single-prompt ids, read from its reference file.
+    func singleIds(_ fixture: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture(fixture + "/reference.safetensors")))
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        let offsets = (header["single_input_ids"] as! [String: Any])["data_offsets"] as! [Int]
+        let body = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
+        let ids = body.withUnsafeBytes { raw in (0..<(body.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) } }
+        return ids.map(String.init).joined(separator: " ")
+    }
+}
