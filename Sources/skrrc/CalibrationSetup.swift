@@ -15,6 +15,7 @@ struct CalibrationSetup {
     let prompts: [[Int32]]
     let nullPrompt: [Int32]
     let evalPrompts: [[Int32]]?
+    let projection: Projection?
 
     init(imported: ImportedModel, command: Compile) throws {
         self.imported = imported
@@ -27,6 +28,7 @@ struct CalibrationSetup {
         let preset = self.preset, tokenizer = self.tokenizer
         prompts = try texts.prefix(command.calibSize).map { try tokenizer.encode($0, maxLength: preset.maxLength) }
         nullPrompt = try tokenizer.encode("", maxLength: preset.maxLength)
+        projection = try command.projection.map { try ProjectionLoading.load($0, encoderWidth: imported.ir.config.hiddenSize) }
         evalPrompts = try command.eval.map { path in
             let held = try CalibrationSetup.readPrompts(path)
             guard !held.isEmpty else { throw SkrrError(file: path, "no prompts (one per line expected)") }
@@ -46,14 +48,14 @@ struct CalibrationSetup {
         var options = DiscrepancyScorer.Options()
         options.includeNullPrompt = method != "finercut"
         return try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: prompts, nullPrompt: nullPrompt,
-                                     preset: preset, options: options)
+                                     preset: preset, projection: method == "finercut" ? nil : projection, options: options)
     }
 
     /// D of the result on the held-out prompts (with the null term, as Skrr defines D).
     func evalDiscrepancy(of result: ModelIR) throws -> Double? {
         guard let evalPrompts else { return nil }
         let scorer = try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: evalPrompts, nullPrompt: nullPrompt,
-                                           preset: preset)
+                                           preset: preset, projection: projection)
         return try scorer.score([result.schedule], base: imported.ir.schedule)[0]
     }
 }

@@ -39,6 +39,9 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "generic | pixart-sigma | sd3 | flux | sdxl: which positions count and how prompts are padded.")
     var pipeline: String = "generic"
 
+    @Option(name: .long, help: "The denoiser (.safetensors, index, or diffusers folder) whose text projection D is measured after.")
+    var projection: String?
+
     @Option(name: .long, help: "Calibration prompts, one per line (default: the built-in set).")
     var calib: String?
 

@@ -8,9 +8,18 @@ struct CheckpointEditor {
         var dtype: String
         var shape: [Int]
         var data: Data
+
+        /// An f32 tensor with values from a fixed formula (no randomness needed).
+        static func f32(_ name: String, _ shape: [Int], scale: Float) -> Tensor {
+            let count = shape.reduce(1, *)
+            let values = (0..<count).map { scale * Float(($0 * 7919) % 23 - 11) / 11 }
+            return Tensor(name: name, dtype: "F32", shape: shape, data: values.withUnsafeBytes { Data($0) })
+        }
     }
 
     var tensors: [Tensor]
+
+    init(tensors: [Tensor]) { self.tensors = tensors }
 
     init(path: String) throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))

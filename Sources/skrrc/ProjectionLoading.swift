@@ -1,0 +1,82 @@
+import SkrrEvaluation
+import SkrrFrontend
+import SkrrSupport
+
+/// Loads the denoiser's text projection for `--projection` (DESIGN.md §4): PixArt-Σ's
+/// `caption_projection` (linear_1 → GELU(tanh) → linear_2) or SD3/FLUX's `context_embedder`
+/// (one linear). Only those tensors are read from the denoiser's safetensors, through the
+/// memory map, so a 24 GB transformer costs a few megabytes.
+enum ProjectionLoading {
+    static func load(_ path: String, encoderWidth: Int) throws -> Projection {
+        let checkpoint = try CheckpointSet(path: try weightsPath(path))
+        func layer(_ prefix: String) throws -> Projection.Layer? {
+            guard let weight = checkpoint.locate(prefix + ".weight") else { return nil }
+            let file = checkpoint.files[weight.fileIndex]
+            guard weight.entry.shape.count == 2 else {
+                throw SkrrError(file: file.path, key: prefix + ".weight", "expected a matrix, got shape \(formatShape(weight.entry.shape))")
+            }
+            let out = weight.entry.shape[0], inputs = weight.entry.shape[1]
+            var bias: [Float]?
+            if let b = checkpoint.locate(prefix + ".bias") {
+                guard b.entry.shape == [out] else {
+                    throw SkrrError(file: checkpoint.files[b.fileIndex].path, key: prefix + ".bias",
+                                    "expected shape [\(out)], got \(formatShape(b.entry.shape))")
+                }
+                bias = try floats(checkpoint, b)
+            }
+            return Projection.Layer(weight: try floats(checkpoint, weight), bias: bias, outWidth: out, inWidth: inputs)
+        }
+        let projection: Projection
+        if let first = try layer("caption_projection.linear_1") {
+            guard let second = try layer("caption_projection.linear_2") else {
+                throw SkrrError(file: path, key: "caption_projection.linear_2.weight", "missing (caption_projection needs linear_1 and linear_2)")
+            }
+            projection = Projection(layers: [first, second], geluBetween: true)
+        } else if let embedder = try layer("context_embedder") {
+            projection = Projection(layers: [embedder], geluBetween: false)
+        } else {
+            throw SkrrError(file: path, key: "caption_projection.linear_1.weight",
+                            "no text projection found (looked for caption_projection.linear_1/2 (PixArt) and context_embedder (SD3, FLUX))")
+        }
+        guard projection.layers[0].inWidth == encoderWidth else {
+            throw SkrrError(file: path, key: projection.layers.count == 2 ? "caption_projection.linear_1.weight" : "context_embedder.weight",
+                            "takes inputs of width \(projection.layers[0].inWidth), but the encoder's hidden size is \(encoderWidth)")
+        }
+        if projection.layers.count == 2 && projection.layers[1].inWidth != projection.layers[0].outWidth {
+            throw SkrrError(file: path, key: "caption_projection.linear_2.weight",
+                            "takes width \(projection.layers[1].inWidth), linear_1 gives \(projection.layers[0].outWidth)")
+        }
+        return projection
+    }
+
+    /// A safetensors file or index, or a diffusers `transformer/` folder (or a pipeline folder holding one).
+    static func weightsPath(_ path: String) throws -> String {
+        guard FileSystem.isDirectory(path) else { return path }
+        for folder in [path, FileSystem.join(path, "transformer")] where FileSystem.isDirectory(folder) {
+            let entries = FileSystem.listDirectory(folder)
+            for name in ["diffusion_pytorch_model.safetensors.index.json", "diffusion_pytorch_model.safetensors",
+                         "model.safetensors.index.json", "model.safetensors"] where entries.contains(name) {
+                return FileSystem.join(folder, name)
+            }
+        }
+        throw SkrrError(file: path, "no denoiser weights (diffusion_pytorch_model.safetensors or an index) in this folder or its transformer/")
+    }
+
+    static func floats(_ checkpoint: CheckpointSet, _ found: (fileIndex: Int, entry: TensorEntry)) throws -> [Float] {
+        let file = checkpoint.files[found.fileIndex]
+        let bytes = file.data(of: found.entry)
+        let n = found.entry.elementCount
+        let values: [Float]
+        switch found.entry.dtype {
+        case .f32: values = (0..<n).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+        case .bf16: values = (0..<n).map { Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }
+        case .f16: values = (0..<n).map { Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
+        default:
+            throw SkrrError(file: file.path, key: found.entry.name, "dtype \(found.entry.dtype.rawValue) is not supported (F32, F16, BF16)")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw SkrrError(file: file.path, key: found.entry.name, "element \(bad) is \(values[bad])")
+        }
+        return values
+    }
+}
