@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["SkrrEvaluation", "SkrrPasses", "SkrrBackend", "SkrrFrontend", "SkrrRuntime", "SkrrIR", "SkrrTestSupport"]),
+        .testTarget(
+            name: "RuntimeFormatTests",
+            dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "CManifest", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
