@@ -63,6 +63,9 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "Write a JSON report of the run.")
     var report: String?
 
+    @Option(name: .long, help: "Write an SVG of the slot map and, after a search, of D along the search order.")
+    var plot: String?
+
     @Option(name: .shortAndLong, help: "Write the resulting IR to this file (.ir).")
     var out: String?
 
@@ -133,6 +136,10 @@ struct Compile: ParsableCommand {
             if emitIR { StandardStreams.out(text) }
             let evalD = try calibration?.evalDiscrepancy(of: result)
             for (pass, summary) in context.statistics { StandardStreams.err("\(pass): \(summary)\n") }
+            if let plot {
+                let svg = PlotSVG.render(source: imported.ir, result: result, method: level == "prune" ? method : "none", context: context)
+                try AtomicFile.write(plot, bytes: Array(svg.utf8))
+            }
             if let report {
                 let json = PruneReport.make(source: imported.ir, result: result, method: level == "prune" ? method : "none",
                                             pipeline: pipeline, sparsityTarget: level == "prune" ? sparsity : nil,
