@@ -38,7 +38,7 @@ public struct ShortGPTPrune: ModelPass {
             throw SkrrError(key: Self.name, "target sparsity \(sparsity) is unreachable by removing whole blocks")
         }
         context.searchOrder = dropped
-        context.discrepancy = try scorer.score([result.schedule], base: model.schedule)[0]
+        context.discrepancy = try scorer.score([result.schedule], base: result.schedule)[0]
         context.searchDiscrepancies = []
         let blocks = stride(from: 0, to: dropped.count, by: 2).map { String(dropped[$0] / 2) }
         context.statistics.append((Self.name, "removed blocks \(blocks.joined(separator: " ")) (by 1 − cos); D = \(context.discrepancy!)"))

@@ -136,6 +136,13 @@ struct Compile: ParsableCommand {
             if emitIR { StandardStreams.out(text) }
             let evalD = try calibration?.evalDiscrepancy(of: result)
             for (pass, summary) in context.statistics { StandardStreams.err("\(pass): \(summary)\n") }
+            if level == "prune" || passes != nil {
+                let summary = PruneSummary.text(source: imported.ir, result: result, method: passes == nil ? method : "custom pipeline",
+                                                context: context, evalDiscrepancy: evalD,
+                                                calibrationCount: calibration?.prompts.count, seconds: ProgressBar.now() - started)
+                // Results go to stdout, unless stdout already carries the IR.
+                if emitIR { StandardStreams.err(summary) } else { StandardStreams.out(summary) }
+            }
             if let plot {
                 let svg = PlotSVG.render(source: imported.ir, result: result, method: level == "prune" ? method : "none", context: context)
                 try AtomicFile.write(plot, bytes: Array(svg.utf8))

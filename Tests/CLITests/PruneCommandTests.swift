@@ -79,3 +79,23 @@ import Testing
         #expect(a == b)
     }
 }
+
+@Suite struct PruneSummaryTests {
+    @Test func summaryGoesToStdoutAndNamesWhatWasRemoved() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "8",
+                                   "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        let check = FileCheck(checkSource: """
+            // CHECK: t5-v1_1 (skrr): weights 309.8 KiB →
+            // CHECK-SAME: 79,320 →
+            // CHECK-NEXT: skipped:
+            // CHECK-NEXT: re-used:
+            // CHECK-NEXT: discrepancy D: \(String("\(report["discrepancy"] as! Double)".prefix(12)))
+            // CHECK-NEXT: search: \(report["subblock_evals"] as! Int) sub-block runs (\(report["subblock_evals_naive"] as! Int) without caching)
+            """)
+        #expect(check.match(result.stdout) == nil, "\(check.match(result.stdout) ?? "")\n\(result.stdout)")
+        #expect(result.stdout.contains("calibration prompts"))
+    }
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Pruning quality per method and sparsity (issue 6): for each model, method and target
+sparsity, prune with skrrc, then encode held-out prompts (never used to calibrate) with the
+dense and the pruned model through skrrc itself, and measure:
+
+  - held-out D: the Skrr discrepancy on the held-out prompts (skrrc's --eval),
+  - cosine: mean cosine between dense and pruned hidden states over real tokens,
+  - null norm: norm of the pruned empty-prompt embedding relative to the dense one,
+  - NN agreement (sentence encoders): fraction of held-out prompts whose nearest neighbour
+    (mean-pooled, L2-normalised sentence embeddings) is the same under both models.
+
+Writes a markdown table and one SVG plot of held-out D vs sparsity per model.
+
+    python3 bench/quality.py --skrrc .build/release/skrrc --model bench/out/minilm --name minilm
+"""
+import argparse, json, os, subprocess, sys
+import numpy as np
+from safetensors.numpy import load_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLORS = {"skrr": "#c53030", "skip-only": "#dd6b20", "finercut": "#2b6cb0", "shortgpt": "#2f855a", "laco": "#6b46c1"}
+
+
+def run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
+    return result
+
+
+def encode(skrrc, model, prompt_file, out):
+    run([skrrc, "run", model, "--prompt-file", prompt_file, "-o", out])
+    d = load_file(out)
+    return d["prompt_embeds"], d["prompt_attention_mask"]
+
+
+def stats(dense, pruned, mask):
+    m = mask.astype(bool)
+    a, b = dense[m], pruned[m]
+    cos = (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-30)
+    return float(cos.mean())
+
+
+def sentence(h, mask):
+    m = mask[..., None].astype(np.float32)
+    e = (h * m).sum(1) / m.sum(1)
+    return e / (np.linalg.norm(e, axis=-1, keepdims=True) + 1e-30)
+
+
+def nn_agreement(dense, pruned, mask):
+    a, b = sentence(dense, mask), sentence(pruned, mask)
+    sa, sb = a @ a.T, b @ b.T
+    np.fill_diagonal(sa, -np.inf)
+    np.fill_diagonal(sb, -np.inf)
+    return float((sa.argmax(1) == sb.argmax(1)).mean())
+
+
+def svg_plot(name, rows, path):
+    methods = sorted({r["method"] for r in rows}, key=list(COLORS).index)
+    xs = [r["sparsity"] for r in rows]
+    ys = [r["eval_d"] for r in rows]
+    x0, x1 = min(xs) - 0.02, max(xs) + 0.02
+    y1 = max(ys) * 1.1 if ys else 1
+    W, H, L, T = 560, 320, 70, 40
+    px = lambda x: L + (x - x0) / (x1 - x0) * (W - L - 150)
+    py = lambda y: T + (1 - y / y1) * (H - T - 50)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+           '<rect width="100%" height="100%" fill="white"/>',
+           f'<text x="10" y="22" font-size="14">{name}: held-out discrepancy D vs sparsity</text>',
+           f'<line x1="{L}" y1="{py(0):.1f}" x2="{W-150}" y2="{py(0):.1f}" stroke="#333"/>',
+           f'<line x1="{L}" y1="{T}" x2="{L}" y2="{py(0):.1f}" stroke="#333"/>',
+           f'<text x="{L-6}" y="{T+4}" text-anchor="end">{y1:.3g}</text>',
+           f'<text x="{L-6}" y="{py(0)+4:.1f}" text-anchor="end">0</text>']
+    for x in sorted(set(round(v, 3) for v in xs)):
+        out.append(f'<text x="{px(x):.1f}" y="{py(0)+16:.1f}" text-anchor="middle">{x*100:.1f}%</text>')
+    for i, method in enumerate(methods):
+        pts = sorted((r["sparsity"], r["eval_d"]) for r in rows if r["method"] == method)
+        color = COLORS.get(method, "#000")
+        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)}"/>')
+        for x, y in pts:
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+        out.append(f'<rect x="{W-140}" y="{T+i*18}" width="12" height="12" fill="{color}"/><text x="{W-122}" y="{T+i*18+10}">{method}</text>')
+    out.append(f'<text x="{(L+W-150)/2:.0f}" y="{H-8}" text-anchor="middle" fill="#555">sparsity reached (fraction of all encoder parameters removed)</text>')
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skrrc", default=os.path.join(ROOT, ".build/release/skrrc"))
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--sparsities", type=float, nargs="+", default=[0.25, 0.33, 0.40])
+    ap.add_argument("--methods", nargs="+", default=["skrr", "skip-only", "finercut", "shortgpt"])
+    ap.add_argument("--calib-size", type=int, default=128)
+    ap.add_argument("--sentence", action="store_true", help="also measure nearest-neighbour agreement")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/out/quality"))
+    args = ap.parse_args()
+    out = os.path.join(args.out, args.name)
+    os.makedirs(out, exist_ok=True)
+    held = os.path.join(out, "heldout.txt")
+    lines = open(os.path.join(ROOT, "data/prompts/parti-calibration.txt"), encoding="utf-8").read().split("\n")
+    open(held, "w", encoding="utf-8").write("\n".join(l for l in lines[1000:1232] if l.strip()) + "\n")
+    empty = os.path.join(out, "empty.txt")
+    open(empty, "w").write("\n")
+    dense_h, mask = encode(args.skrrc, args.model, held, os.path.join(out, "dense.safetensors"))
+    run([args.skrrc, "run", args.model, "--prompt", "", "-o", os.path.join(out, "dense-null.npy")])
+    dense_null = np.load(os.path.join(out, "dense-null.npy"))
+    rows = []
+    for method in args.methods:
+        for sparsity in args.sparsities:
+            tag = f"{method}-{sparsity}"
+            ir, report = os.path.join(out, tag + ".ir"), os.path.join(out, tag + ".json")
+            run([args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
+                 "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir])
+            r = json.load(open(report))
+            h, _ = encode(args.skrrc, ir, held, os.path.join(out, tag + ".safetensors"))
+            run([args.skrrc, "run", ir, "--prompt", "", "-o", os.path.join(out, tag + "-null.npy")])
+            null = np.load(os.path.join(out, tag + "-null.npy"))
+            row = {"method": method, "target": sparsity, "sparsity": r["sparsity"], "eval_d": r["eval_discrepancy"],
+                   "calib_d": r["discrepancy"], "cosine": stats(dense_h, h, mask),
+                   "null_norm": float(np.linalg.norm(null) / np.linalg.norm(dense_null)),
+                   "skipped": r["skipped"], "reused": r["reused"], "seconds": r["seconds"]}
+            if args.sentence:
+                row["nn"] = nn_agreement(dense_h, h, mask)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    json.dump(rows, open(os.path.join(out, "rows.json"), "w"), indent=1)
+    svg_plot(args.name, rows, os.path.join(out, f"quality-{args.name}.svg"))
+    head = "| method | target | sparsity | held-out D | calib D | cosine | null norm |" + (" NN agree |" if args.sentence else "") + " skipped | re-used |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in rows:
+        nn = f" {r['nn']:.3f} |" if args.sentence else ""
+        print(f"| {r['method']} | {r['target']:.2f} | {r['sparsity']:.3f} | {r['eval_d']:.5f} | {r['calib_d']:.5f} | {r['cosine']:.4f} | {r['null_norm']:.3f} |{nn} {r['skipped']} | {r['reused']} |")
+
+
+if __name__ == "__main__":
+    main()
