@@ -25,14 +25,15 @@ struct CalibrationSetup {
         weights = try SourceWeights(model: imported.ir)
         let texts = try command.calib.map(CalibrationSetup.readPrompts) ?? BuiltinPrompts.parti
         guard !texts.isEmpty else { throw SkrrError(file: command.calib, "no prompts (one per line expected)") }
-        let preset = self.preset, tokenizer = self.tokenizer
-        prompts = try texts.prefix(command.calibSize).map { try tokenizer.encode($0, maxLength: preset.maxLength) }
-        nullPrompt = try tokenizer.encode("", maxLength: preset.maxLength)
+        let tokenizer = self.tokenizer
+        let limit = preset.truncationLength(maxPositions: imported.ir.config.maxPositions)
+        prompts = try texts.prefix(command.calibSize).map { try tokenizer.encode($0, maxLength: limit) }
+        nullPrompt = try tokenizer.encode("", maxLength: limit)
         projection = try command.projection.map { try ProjectionLoading.load($0, encoderWidth: imported.ir.config.hiddenSize) }
         evalPrompts = try command.eval.map { path in
             let held = try CalibrationSetup.readPrompts(path)
             guard !held.isEmpty else { throw SkrrError(file: path, "no prompts (one per line expected)") }
-            return try held.map { try tokenizer.encode($0, maxLength: preset.maxLength) }
+            return try held.map { try tokenizer.encode($0, maxLength: limit) }
         }
     }
 

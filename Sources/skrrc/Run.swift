@@ -118,7 +118,8 @@ struct Run: ParsableCommand {
         }
         if !prompts.isEmpty {
             let tokenizer = try TokenizerLoading.load(program.tokenizer)
-            sequences = try prompts.map { try tokenizer.encode($0, maxLength: preset.maxLength) }
+            let limit = preset.truncationLength(maxPositions: program.spec.maxPositions)
+            sequences = try prompts.map { try tokenizer.encode($0, maxLength: limit) }
         } else if let maxLength = preset.maxLength, let long = sequences.firstIndex(where: { $0.count > maxLength }) {
             throw SkrrError(key: "--ids", "sequence \(long) has \(sequences[long].count) ids, more than the \(preset.name) maximum of \(maxLength)")
         }

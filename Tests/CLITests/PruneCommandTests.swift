@@ -99,3 +99,16 @@ import Testing
         #expect(result.stdout.contains("calibration prompts"))
     }
 }
+
+@Suite struct TruncationTests {
+    /// Prompts longer than an encoder's learned positions are truncated as transformers does,
+    /// keeping the end token, instead of failing the run.
+    @Test func longPromptsAreTruncatedToTheEncodersPositions() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let long = Array(repeating: "a red cube on a glass table", count: 12).joined(separator: " and ")
+        let result = try runSkrrc(["run", TestPaths.fixture("bert"), "--prompt", long, "-o", dir + "/e.npy"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let prune = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "64", "-o", dir + "/p.ir"])
+        #expect(prune.status == 0, "\(prune.stderr)")
+    }
+}

@@ -155,7 +155,7 @@ private enum Proto {
     }
 
     @Test func clipMergesErrors() {
-        let vocabSource = "tokenizer/vocab.json", mergesSource = "tokenizer/merges.txt"
+        let mergesSource = "tokenizer/merges.txt"
         let dir = TestPaths.makeTemporaryDirectory("skrr-tok")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let vocabPath = dir + "/vocab.json", mergesPath = dir + "/merges.txt"
@@ -185,7 +185,6 @@ private enum Proto {
         _ = FileManager.default.createFile(atPath: mergesPath, contents: Data(Self.smallMerges.utf8))
         _ = FileManager.default.createFile(atPath: vocabPath, contents: Data("{\"a\": 0}".utf8))
         expectTokenizerError(file: vocabPath, ["<|startoftext|>"]) { _ = try CLIPTokenizer(vocabPath: vocabPath, mergesPath: mergesPath) }
-        _ = vocabSource
     }
 
     // MARK: WordPiece

@@ -1,5 +1,5 @@
 import Foundation
-import SkrrRuntime
+@testable import SkrrRuntime
 import SkrrSupport
 import SkrrTestSupport
 import Testing
@@ -151,5 +151,39 @@ func expectParity(_ tokenizer: some PromptTokenizer, reference name: String) thr
             return try await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(results.allSatisfy { $0 })
+    }
+}
+
+/// The Unicode pieces the tokenizers rely on, on the cases where Swift's own would be wrong.
+@Suite struct TokenizerUnicodeTests {
+    func scalars(_ values: [UInt32]) -> [Unicode.Scalar] { values.map { Unicode.Scalar($0)! } }
+
+    @Test func normalizationMatchesTheRustCrate() {
+        // Foundation composes U+20041 as if it were U+0041 ("Á"); the crate leaves it alone.
+        #expect(TokenizerNormalization.nfc(scalars([0x20041, 0x301])) == scalars([0x20041, 0x301]))
+        #expect(TokenizerNormalization.nfc(scalars([0xE0041, 0x323])) == scalars([0xE0041, 0x323]))
+        // Marks produced by an expansion are reordered: U+0F73 = U+0F71 (class 129) U+0F72 (130).
+        #expect(TokenizerNormalization.nfd(scalars([0xF72, 0xF73])) == scalars([0xF71, 0xF72, 0xF72]))
+        #expect(TokenizerNormalization.nfc(scalars([0xF72, 0xF73])) == scalars([0xF71, 0xF72, 0xF72]))
+        // Ordinary cases, Hangul both ways, a singleton and a composition exclusion.
+        #expect(TokenizerNormalization.nfc(scalars([0x65, 0x301, 0x323])) == scalars([0x1EB9, 0x301]))
+        #expect(TokenizerNormalization.nfd(scalars([0xD55C])) == scalars([0x1112, 0x1161, 0x11AB]))
+        #expect(TokenizerNormalization.nfc(scalars([0x1112, 0x1161, 0x11AB])) == scalars([0xD55C]))
+        #expect(TokenizerNormalization.nfc(scalars([0x212B])) == scalars([0xC5]))
+        #expect(TokenizerNormalization.nfc(scalars([0x958])) == scalars([0x915, 0x93C]))
+        // The crate's Unicode is older than Swift's: these do not decompose, U+1DFA has class 0.
+        #expect(TokenizerNormalization.nfd(scalars([0x11938, 0x16D68])) == scalars([0x11938, 0x16D68]))
+        #expect(TokenizerNormalization.nfd(scalars([0x61, 0x300, 0x1DFA])) == scalars([0x61, 0x300, 0x1DFA]))
+    }
+
+    @Test func characterClassesAreTheLibrarysNotSwifts() {
+        func has(_ set: CodePointSet, _ value: UInt32) -> Bool { set.contains(Unicode.Scalar(value)!) }
+        // U+08E2 is a format character in Unicode 9+, but not for BertNormalizer's crate.
+        #expect(!has(TokenizerUnicodeTables.bertControl, 0x8E2) && has(TokenizerUnicodeTables.bertControl, 0x200B))
+        #expect(has(TokenizerUnicodeTables.bertPunctuation, 0x24) && !has(TokenizerUnicodeTables.bertPunctuation, 0x2E43))
+        #expect(has(TokenizerUnicodeTables.clipLetter, 0xE9) && !has(TokenizerUnicodeTables.clipLetter, 0x10940))
+        #expect(has(TokenizerUnicodeTables.clipNumber, 0xBD) && !has(TokenizerUnicodeTables.clipNumber, 0x41))
+        #expect(has(TokenizerUnicodeTables.whitespace, 0x85) && !has(TokenizerUnicodeTables.whitespace, 0x200B))
+        #expect(has(TokenizerUnicodeTables.bertChinese, 0x4E00) && !has(TokenizerUnicodeTables.bertChinese, 0x3042))
     }
 }

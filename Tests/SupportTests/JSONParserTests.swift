@@ -73,3 +73,11 @@ import Testing
         #expect(value.serialized(indent: nil).hasPrefix("{\"name\":\"a \\\"quoted\\\"\\\\ line\\nwith\\ttabs\\u0001\""))
     }
 }
+
+@Suite struct JSONKeyIdentityTests {
+    /// "é" (U+00E9) and "e" + U+0301 are equal Swift Strings but different JSON keys.
+    @Test func canonicallyEquivalentKeysAreDistinct() throws {
+        let value = try JSONParser.parse("{\"\u{E9}\": 1, \"e\u{301}\": 2}")
+        #expect(value.objectMembers?.count == 2)
+    }
+}

@@ -10,6 +10,16 @@ public struct PipelinePreset: Equatable, Sendable {
 
     public static let names = ["generic", "pixart-sigma", "sd3", "flux", "sdxl"]
 
+    /// The length prompts are truncated to: the preset's maximum, and never more than an
+    /// encoder with learned positions can hold (as transformers truncates to the model's limit).
+    public func truncationLength(maxPositions: Int?) -> Int? {
+        switch (maxLength, maxPositions) {
+        case let (preset?, positions?): return min(preset, positions)
+        case let (preset?, nil): return preset
+        case let (nil, positions): return positions
+        }
+    }
+
     /// The preset for an encoder: CLIP towers always see 77 padded positions without a mask in
     /// SD3, FLUX and SDXL; T5 settings differ per pipeline.
     public static func named(_ name: String, clipEncoder: Bool) throws -> PipelinePreset {

@@ -1,4 +1,3 @@
-import Foundation  // NFC (String.precomposedStringWithCanonicalMapping); the standard library has none.
 import SkrrSupport
 
 /// The CLIP tokenizer: byte-level BPE with "</w>" word ends, `<|startoftext|>` ... `<|endoftext|>`.
@@ -8,7 +7,8 @@ import SkrrSupport
 ///
 /// 1. special tokens written in the prompt (`<|startoftext|>`, `<|endoftext|>`, exact case) are
 ///    taken out first and become their ids (see `SpecialTokenSplitter`);
-/// 2. normalisation, in this order: **NFC**; every run of Unicode White_Space (`\s+`, so also tabs,
+/// 2. normalisation, in this order: **NFC** (TokenizerNormalization: the crate's tables, not
+///    Foundation's, which mis-composes); every run of Unicode White_Space (`\s+`, so also tabs,
 ///    newlines, NBSP, U+3000, U+2028, U+0085) becomes one " "; **lower-casing** one code point at a
 ///    time (Rust `char::to_lowercase`: no final-sigma rule, "İ" becomes "i\u{307}").
 ///    This is *not* the clean-up of the original OpenAI / slow transformers tokenizer, which ran
@@ -107,12 +107,7 @@ public struct CLIPTokenizer: PromptTokenizer {
 
     /// NFC, whitespace runs to one " ", per-code-point lower case.
     static func normalize(_ raw: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        let composed: [Unicode.Scalar]
-        if raw.allSatisfy({ $0.isASCII }) {
-            composed = raw
-        } else {
-            composed = Array(String(String.UnicodeScalarView(raw)).precomposedStringWithCanonicalMapping.unicodeScalars)
-        }
+        let composed = TokenizerNormalization.nfc(raw)
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(composed.count)
         var inSpace = false

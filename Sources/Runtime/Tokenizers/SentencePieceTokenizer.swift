@@ -79,20 +79,11 @@ public final class SentencePieceTokenizer: PromptTokenizer {
             throw SkrrError(file: source, "SentencePiece model has no unknown piece (unk_id \(unk))")
         }
 
-        var trie = ByteTrie()
-        var scores: [Double] = []
-        scores.reserveCapacity(model.pieces.count)
-        var minScore = Double.infinity
-        for (id, piece) in model.pieces.enumerated() {
-            // Later duplicates win, like tokenizers' token_to_ids map (libsentencepiece refuses them anyway).
-            trie.insert(piece.bytes, id: Int32(id))
-            let score = Double(piece.score)
-            scores.append(score)
-            minScore = min(minScore, score)
-        }
+        let scores = model.pieces.map { Double($0.score) }
+        let minScore = scores.min() ?? 0
         self.source = source
         self.scores = scores
-        self.trie = trie
+        self.trie = ByteTrie(pieces: model.pieces.map(\.bytes))
         self.unknownScore = minScore - 10  // tokenizers' K_UNK_PENALTY
         self.charsmap = try model.precompiledCharsmap.isEmpty ? nil : PrecompiledCharsmap(model.precompiledCharsmap, source: source)
         self.padId = pad
@@ -219,42 +210,56 @@ private func utf8Length(lead: UInt8) -> Int {
 
 // MARK: - Byte trie of the pieces
 
-/// First-child / next-sibling byte trie (the root's children in a 256-entry table).
+/// A byte trie built from the sorted pieces: the children of a node are contiguous and sorted by
+/// byte, so a lookup is a binary search per byte (UMT5's 256k pieces build in a fraction of a second).
 struct ByteTrie: Sendable {
-    private var rootChildren = [Int32](repeating: -1, count: 256)
-    private var label: [UInt8] = [0]
-    private var firstChild: [Int32] = [-1]
-    private var nextSibling: [Int32] = [-1]
-    private var value: [Int32] = [-1]
+    private var labels: [UInt8] = [0]
+    private var childStart: [Int32] = [0]
+    private var childCount: [Int32] = [0]
+    private var values: [Int32] = [-1]
 
-    private func child(of node: Int, _ byte: UInt8) -> Int {
-        if node == 0 { return Int(rootChildren[Int(byte)]) }
-        var c = Int(firstChild[node])
-        while c >= 0 && label[c] != byte { c = Int(nextSibling[c]) }
-        return c
+    /// `pieces[id]` is the UTF-8 of piece `id`; empty pieces are left out. For equal pieces the
+    /// highest id wins, like tokenizers' token -> id map.
+    init(pieces: [[UInt8]]) {
+        let order = pieces.indices.filter { !pieces[$0].isEmpty }.sorted { a, b in
+            let x = pieces[a], y = pieces[b]
+            if x == y { return a < b }
+            return x.lexicographicallyPrecedes(y)
+        }
+        var stack: [(lo: Int, hi: Int, depth: Int, node: Int)] = [(0, order.count, 0, 0)]
+        while let (start, hi, depth, node) = stack.popLast() {
+            var lo = start
+            while lo < hi && pieces[order[lo]].count == depth {
+                values[node] = Int32(order[lo])
+                lo += 1
+            }
+            childStart[node] = Int32(labels.count)
+            var i = lo
+            while i < hi {
+                let byte = pieces[order[i]][depth]
+                var j = i + 1
+                while j < hi && pieces[order[j]][depth] == byte { j += 1 }
+                stack.append((i, j, depth + 1, labels.count))
+                labels.append(byte)
+                childStart.append(0)
+                childCount.append(0)
+                values.append(-1)
+                i = j
+            }
+            childCount[node] = Int32(labels.count) - childStart[node]
+        }
     }
 
-    mutating func insert(_ bytes: [UInt8], id: Int32) {
-        guard !bytes.isEmpty else { return }
-        var node = 0
-        for byte in bytes {
-            var next = child(of: node, byte)
-            if next < 0 {
-                next = label.count
-                label.append(byte)
-                firstChild.append(-1)
-                value.append(-1)
-                if node == 0 {
-                    nextSibling.append(-1)
-                    rootChildren[Int(byte)] = Int32(next)
-                } else {
-                    nextSibling.append(firstChild[node])
-                    firstChild[node] = Int32(next)
-                }
-            }
-            node = next
+    @inline(__always)
+    private func child(of node: Int, _ byte: UInt8) -> Int {
+        var lo = Int(childStart[node]), hi = lo + Int(childCount[node])
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let label = labels[mid]
+            if label == byte { return mid }
+            if label < byte { lo = mid + 1 } else { hi = mid }
         }
-        value[node] = id
+        return -1
     }
 
     /// Calls `body(end, id)` for every piece that is a prefix of `bytes[start...]`, shortest first.
@@ -265,7 +270,7 @@ struct ByteTrie: Sendable {
             node = child(of: node, bytes[i])
             if node < 0 { return }
             i += 1
-            if value[node] >= 0 { body(i, value[node]) }
+            if values[node] >= 0 { body(i, values[node]) }
         }
     }
 
@@ -275,7 +280,7 @@ struct ByteTrie: Sendable {
             node = child(of: node, byte)
             if node < 0 { return nil }
         }
-        return node > 0 && value[node] >= 0 ? value[node] : nil
+        return node > 0 && values[node] >= 0 ? values[node] : nil
     }
 }
 

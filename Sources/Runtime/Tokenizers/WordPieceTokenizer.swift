@@ -1,4 +1,3 @@
-import Foundation  // NFD (String.decomposedStringWithCanonicalMapping); the standard library has none.
 import SkrrSupport
 
 /// The BERT tokenizer: `[CLS]` ... `[SEP]`, BasicTokenizer + WordPiece, as transformers 5's
@@ -12,7 +11,7 @@ import SkrrSupport
 ///    not turned into spaces). The classes are those of the Rust `unicode_categories` crate that
 ///    tokenizers uses (Unicode 8 era; TokenizerUnicodeTables), so e.g. U+08E2 survives;
 /// 3. CJK ideographs get a space on each side (BERT's `_is_chinese_char` blocks);
-/// 4. with `lowercase` (uncased models, strip_accents unset): NFD, non-spacing marks removed (the
+/// 4. with `lowercase` (uncased models, strip_accents unset): NFD (TokenizerNormalization), non-spacing marks removed (the
 ///    crate's Mn table), then per-code-point lower case ("café" -> "cafe", "İ" -> "i");
 ///    cased models do neither;
 /// 5. words: split at whitespace; every punctuation character (ASCII punctuation, which includes
@@ -106,12 +105,7 @@ public struct WordPieceTokenizer: PromptTokenizer {
             }
         }
         guard lowercase else { return cleaned }
-        let decomposed: [Unicode.Scalar]
-        if cleaned.allSatisfy({ $0.isASCII }) {
-            decomposed = cleaned
-        } else {
-            decomposed = Array(String(String.UnicodeScalarView(cleaned)).decomposedStringWithCanonicalMapping.unicodeScalars)
-        }
+        let decomposed = TokenizerNormalization.nfd(cleaned)
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(decomposed.count)
         for scalar in decomposed where !TokenizerUnicodeTables.bertNonspacingMark.contains(scalar) {
