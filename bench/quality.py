@@ -71,12 +71,18 @@ def svg_plot(name, rows, path):
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{py(0):.1f}" stroke="#333"/>',
            f'<text x="{L-6}" y="{T+4}" text-anchor="end">{y1:.3g}</text>',
            f'<text x="{L-6}" y="{py(0)+4:.1f}" text-anchor="end">0</text>']
+    last = None
     for x in sorted(set(round(v, 3) for v in xs)):
+        if last is not None and px(x) - px(last) < 36:
+            continue  # labels closer than this would overlap
         out.append(f'<text x="{px(x):.1f}" y="{py(0)+16:.1f}" text-anchor="middle">{x*100:.1f}%</text>')
+        last = x
     for i, method in enumerate(methods):
         pts = sorted((r["sparsity"], r["eval_d"]) for r in rows if r["method"] == method)
         color = COLORS.get(method, "#000")
-        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)}"/>')
+        # Earlier methods are drawn wider underneath, so identical curves stay visible.
+        width = 2 + 2.5 * (len(methods) - 1 - i)
+        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="{width}" stroke-linejoin="round" points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)}"/>')
         for x, y in pts:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
         out.append(f'<rect x="{W-140}" y="{T+i*18}" width="12" height="12" fill="{color}"/><text x="{W-122}" y="{T+i*18+10}">{method}</text>')
