@@ -88,6 +88,14 @@ private enum InterruptCleanup {
         defer { pthread_mutex_unlock(lock) }
         guard !installed else { return }
         installed = true
+        // A process can start with the two signals blocked (Foundation's Process on Linux spawns
+        // children with its worker thread's mask): then an interruption would wait until the
+        // write finished. Unblock them on this thread so the handler runs when they arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         paths.initialize(repeating: nil, count: capacity)
         for sig in [SIGINT, SIGTERM] {
             var action = sigaction()
