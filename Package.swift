@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "SkrrIR", dependencies: ["SkrrSupport"], path: "Sources/IR"),
         .target(name: "SkrrFrontend", dependencies: ["SkrrIR", "SkrrSupport"], path: "Sources/Frontend"),
         .target(name: "SkrrPasses", dependencies: ["SkrrIR"], path: "Sources/Passes"),
-        .target(name: "SkrrBackend", dependencies: ["SkrrIR", "SkrrRuntime"], path: "Sources/Backend"),
+        .target(name: "SkrrBackend", dependencies: ["SkrrIR", "SkrrRuntime", "SkrrSupport", "CManifest"], path: "Sources/Backend"),
         // Measures the discrepancy D by running models: the scorer the search passes ask.
         .target(
             name: "SkrrEvaluation", dependencies: ["SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport"],

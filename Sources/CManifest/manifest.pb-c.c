@@ -891,7 +891,7 @@ const ProtobufCMessageDescriptor skrr__manifest__descriptor =
   (ProtobufCMessageInit) skrr__manifest__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor skrr__model_hyper__field_descriptors[23] =
+static const ProtobufCFieldDescriptor skrr__model_hyper__field_descriptors[24] =
 {
   {
     "hidden_size",
@@ -1169,6 +1169,18 @@ static const ProtobufCFieldDescriptor skrr__model_hyper__field_descriptors[23] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "final_norm_inside_stack",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__ModelHyper, final_norm_inside_stack),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skrr__model_hyper__field_indices_by_name[] = {
   9,   /* field[9] = activation */
@@ -1177,6 +1189,7 @@ static const unsigned skrr__model_hyper__field_indices_by_name[] = {
   13,   /* field[13] = causal */
   21,   /* field[21] = eos_token_id */
   4,   /* field[4] = ffn_size */
+  23,   /* field[23] = final_norm_inside_stack */
   10,   /* field[10] = gated_ffn */
   3,   /* field[3] = head_dim */
   0,   /* field[0] = hidden_size */
@@ -1198,7 +1211,7 @@ static const unsigned skrr__model_hyper__field_indices_by_name[] = {
 static const ProtobufCIntRange skrr__model_hyper__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 23 }
+  { 0, 24 }
 };
 const ProtobufCMessageDescriptor skrr__model_hyper__descriptor =
 {
@@ -1208,7 +1221,7 @@ const ProtobufCMessageDescriptor skrr__model_hyper__descriptor =
   "Skrr__ModelHyper",
   "skrr",
   sizeof(Skrr__ModelHyper),
-  23,
+  24,
   skrr__model_hyper__field_descriptors,
   skrr__model_hyper__field_indices_by_name,
   1,  skrr__model_hyper__number_ranges,

@@ -1,7 +1,9 @@
 import ArgumentParser
 import SkrrFrontend
 import SkrrIR
+import SkrrBackend
 import SkrrPasses
+import SkrrRuntime
 import SkrrSupport
 
 /// `skrrc MODEL [-O none|prune] ...`: import a model, run a pass pipeline, write the result.
@@ -66,8 +68,11 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "Write an SVG of the slot map and, after a search, of D along the search order.")
     var plot: String?
 
-    @Option(name: .shortAndLong, help: "Write the resulting IR to this file (.ir).")
+    @Option(name: .shortAndLong, help: "Write the result: a runtime file (.skrr) or its IR (.ir).")
     var out: String?
+
+    @Option(name: .long, help: "f32 | f16 | bf16: the dtype weights are stored in (.skrr output; default: as in the model).")
+    var weightDtype: String?
 
     @Flag(name: .long, help: "Print the resulting IR to stdout.")
     var emitIR = false
@@ -77,10 +82,19 @@ struct Compile: ParsableCommand {
 
     func validate() throws {
         if !emitIR && out == nil {
-            throw ValidationError("nothing to write: pass --emit-ir and/or -o OUT.ir (writing .skrr runtime files comes with the backend)")
+            throw ValidationError("nothing to write: pass -o OUT.skrr, -o OUT.ir and/or --emit-ir")
         }
-        if let out, !out.hasSuffix(".ir") {
-            throw ValidationError("-o must name an .ir file for now, got '\(out)' (.skrr runtime files come with the backend)")
+        if let out, !out.hasSuffix(".ir") && !out.hasSuffix(".skrr") {
+            throw ValidationError("-o must name a runtime file (.skrr) or an IR file (.ir), got '\(out)'")
+        }
+        if let weightDtype {
+            guard WeightType(rawValue: weightDtype) != nil else {
+                throw ValidationError("--weight-dtype must be f32, f16 or bf16, got '\(weightDtype)'")
+            }
+            guard out?.hasSuffix(".skrr") == true else { throw ValidationError("--weight-dtype applies to runtime files: pass -o OUT.skrr") }
+        }
+        if !PipelinePreset.names.contains(pipeline) {
+            throw ValidationError("unknown --pipeline '\(pipeline)' (known: \(PipelinePreset.names.joined(separator: ", ")))")
         }
         if !["none", "prune"].contains(level) { throw ValidationError("-O must be none or prune, got '\(level)'") }
         if !(0...1).contains(sparsity) { throw ValidationError("--sparsity must be in 0...1, got \(sparsity)") }
@@ -132,7 +146,18 @@ struct Compile: ParsableCommand {
             }
             try IRVerifier.verify(result, source: "result")
             let text = IRPrinter.print(result)
-            if let out { try AtomicFile.write(out, bytes: Array(text.utf8)) }
+            if let out, out.hasSuffix(".skrr") {
+                let program = try Lowering.lower(result)
+                let options = RuntimeFileWriter.Options(
+                    weightDType: weightDtype.flatMap(WeightType.init(rawValue:)),
+                    preset: try PipelinePreset.named(pipeline, clipEncoder: result.config.causal),
+                    sourceModel: result.name, passes: invocations.map(\.description).joined(separator: ","),
+                    paramsTotal: result.sourceParameters)
+                let summary = try RuntimeFileWriter.write(program, weights: try SourceWeights(model: result), options: options, to: out)
+                StandardStreams.err("wrote \(out): \(summary.fileSize) bytes (\(summary.tensorCount) tensors, \(summary.tensorBytes) weight bytes, \(summary.tokenizerBytes) tokenizer bytes)\n")
+            } else if let out {
+                try AtomicFile.write(out, bytes: Array(text.utf8))
+            }
             if emitIR { StandardStreams.out(text) }
             let evalD = try calibration?.evalDiscrepancy(of: result)
             for (pass, summary) in context.statistics { StandardStreams.err("\(pass): \(summary)\n") }

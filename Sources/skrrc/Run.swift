@@ -18,7 +18,7 @@ struct Run: ParsableCommand {
             prompt_embeds, prompt_attention_mask, and pooled_prompt_embeds when the encoder pools.
             """)
 
-    @Argument(help: "A model (file, index or folder, as for compile) or an IR file (.ir).")
+    @Argument(help: "A runtime file (.skrr), a model (file, index or folder, as for compile) or an IR file (.ir).")
     var model: String
 
     @Option(name: .long, help: "In a diffusers pipeline folder, the text encoder to use.")
@@ -33,11 +33,11 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Token ids, space-separated (repeatable), e.g. --ids \"5 17 1\".")
     var ids: [String] = []
 
-    @Option(name: .long, help: "hidden | pooled | projected | layer:N (N may be negative: layer:-2 is the penultimate layer).")
-    var output: String = "hidden"
+    @Option(name: .long, help: "hidden | pooled | projected | layer:N (N may be negative: layer:-2 is the penultimate layer). Default: hidden, or what a .skrr file stores.")
+    var output: String?
 
-    @Option(name: .long, help: "Pipeline preset: \(PipelinePreset.names.joined(separator: ", ")).")
-    var pipeline: String = "generic"
+    @Option(name: .long, help: "Pipeline preset: \(PipelinePreset.names.joined(separator: ", ")). Default: generic, or the preset a .skrr file was compiled with.")
+    var pipeline: String?
 
     @Option(name: .shortAndLong, help: "Output file: .npy or .safetensors.")
     var out: String
@@ -47,7 +47,9 @@ struct Run: ParsableCommand {
         case layer(Int)
     }
 
-    var selection: Selection? {
+    var selection: Selection? { Run.selection(output ?? "hidden") }
+
+    static func selection(_ output: String) -> Selection? {
         switch output {
         case "hidden": return .hidden
         case "pooled": return .pooled
@@ -65,7 +67,7 @@ struct Run: ParsableCommand {
         if !ids.isEmpty && !(prompt.isEmpty && promptFile.isEmpty) {
             throw ValidationError("--ids cannot be mixed with --prompt/--prompt-file in one batch")
         }
-        if selection == nil { throw ValidationError("--output must be hidden, pooled, projected or layer:N, got '\(output)'") }
+        if selection == nil { throw ValidationError("--output must be hidden, pooled, projected or layer:N, got '\(output ?? "")'") }
         if !out.hasSuffix(".npy") && !out.hasSuffix(".safetensors") {
             throw ValidationError("-o must end in .npy or .safetensors, got '\(out)'")
         }
@@ -75,35 +77,55 @@ struct Run: ParsableCommand {
                 throw ValidationError("--ids must be space-separated integers, got '\(list)'")
             }
         }
-        if !PipelinePreset.names.contains(pipeline) {
+        if let pipeline, !PipelinePreset.names.contains(pipeline) {
             throw ValidationError("unknown --pipeline '\(pipeline)' (known: \(PipelinePreset.names.joined(separator: ", ")))")
         }
     }
 
     func run() throws {
         try reportingErrors {
-            let ir: ModelIR
-            if model.hasSuffix(".ir") {
-                let bytes = try readWholeFile(model)
-                ir = try IRParser.parse(String(decoding: bytes, as: UTF8.self), source: model)
+            let program: EncoderProgram
+            let weights: WeightSource
+            var preset: PipelinePreset
+            var selection = self.selection!
+            var outputName = output ?? "hidden"
+            let family: String
+            if model.hasSuffix(".skrr") {
+                let file = try RuntimeFile(path: model)
+                program = file.program
+                weights = file
+                preset = file.preset
+                family = "compiled"
+                if output == nil, let stored = Run.selection(file.info.defaultOutput) {
+                    selection = stored
+                    outputName = file.info.defaultOutput
+                }
             } else {
-                ir = try ModelImporter.importModel(at: model, encoder: encoder).ir
+                let ir: ModelIR
+                if model.hasSuffix(".ir") {
+                    let bytes = try readWholeFile(model)
+                    ir = try IRParser.parse(String(decoding: bytes, as: UTF8.self), source: model)
+                } else {
+                    ir = try ModelImporter.importModel(at: model, encoder: encoder).ir
+                }
+                program = try Lowering.lower(ir)
+                weights = try SourceWeights(model: ir)
+                preset = try PipelinePreset.named("generic", clipEncoder: ir.config.causal)
+                family = ir.family.rawValue
             }
-            let program = try Lowering.lower(ir)
-            let preset = try PipelinePreset.named(pipeline, clipEncoder: ir.config.causal)
+            if let pipeline { preset = try PipelinePreset.named(pipeline, clipEncoder: program.spec.causal) }
             let batch = try makeBatch(program: program, preset: preset)
-            let selection = self.selection!
             if selection == .pooled && program.pooling == nil {
-                throw SkrrError(key: "--output pooled", "this \(ir.family.rawValue) encoder has no pooling head")
+                throw SkrrError(key: "--output pooled", "this \(family) encoder has no pooling head")
             }
             if selection == .projected && program.projection == nil {
                 throw SkrrError(key: "--output projected", "this encoder has no projection head")
             }
             var layers: [Int] = []
             if case let .layer(n) = selection { layers = [n] }
-            let interpreter = try Interpreter(program: program, weights: try SourceWeights(model: ir))
+            let interpreter = try Interpreter(program: program, weights: weights)
             let result = try interpreter.run(batch, layers: layers)
-            try write(result, selection: selection, blocks: program.blockCount)
+            try write(result, selection: selection, blocks: program.blockCount, output: outputName, pipeline: preset.name)
             StandardStreams.err("wrote \(out): \(result.batch) × \(result.length) tokens, width \(result.width)\n")
         }
     }
@@ -126,7 +148,7 @@ struct Run: ParsableCommand {
         return TokenBatch(ids: sequences, padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
     }
 
-    func write(_ result: EncoderOutput, selection: Selection, blocks: Int) throws {
+    func write(_ result: EncoderOutput, selection: Selection, blocks: Int, output: String, pipeline: String) throws {
         let hiddenShape = [result.batch, result.length, result.width]
         let primary: NamedArray
         switch selection {

@@ -11,6 +11,6 @@ struct Skrrc: ParsableCommand {
             Exit status: 0 success, 1 bad input or failed check, 64 bad usage.
             Progress goes to stderr; results go to stdout or to files.
             """,
-        subcommands: [Compile.self, Run.self, Opt.self],
+        subcommands: [Compile.self, Run.self, Inspect.self, Opt.self],
         defaultSubcommand: Compile.self)
 }

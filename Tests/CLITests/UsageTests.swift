@@ -21,10 +21,10 @@ import Testing
         #expect(try runSkrrc(["--emit-ir"]).status == 64)
     }
 
-    @Test func compileWithoutEmitIRSaysWhatThisBuildDoes() throws {
+    @Test func compileWithoutOutputSaysWhatToPass() throws {
         let result = try runSkrrc([TestPaths.fixture("t5-v1_1")])
         #expect(result.status == 64)
-        #expect(result.stderr.contains("pass --emit-ir"))
+        #expect(result.stderr.contains("nothing to write: pass -o OUT.skrr, -o OUT.ir and/or --emit-ir"), "\(result.stderr)")
     }
 
     @Test func unknownPassIsBadUsageAndListsPasses() throws {

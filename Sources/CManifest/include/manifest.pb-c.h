@@ -339,10 +339,16 @@ struct  Skrr__ModelHyper
   Skrr__TokenId *bos_token_id;
   Skrr__TokenId *eos_token_id;
   Skrr__TokenId *pad_token_id;
+  /*
+   * The final norm belongs to the encoder stack (T5, UMT5: transformers' last
+   * hidden_states entry is normed, so `layer:-1` equals the hidden output)
+   * rather than sitting after it (CLIP). Decides what `layer:-1` returns.
+   */
+  protobuf_c_boolean final_norm_inside_stack;
 };
 #define SKRR__MODEL_HYPER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skrr__model_hyper__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, SKRR__NORM_KIND__NORM_KIND_UNSPECIFIED, SKRR__NORM_PLACEMENT__NORM_PLACEMENT_UNSPECIFIED, SKRR__ACTIVATION__ACTIVATION_UNSPECIFIED, 0, 0, SKRR__ATTENTION_SCALING__ATTENTION_SCALING_UNSPECIFIED, 0, SKRR__POSITION_ENCODING__POSITION_ENCODING_UNSPECIFIED, 0, 0, 0, 0, 0, NULL, NULL, NULL }
+    , 0, 0, 0, 0, 0, 0, 0, SKRR__NORM_KIND__NORM_KIND_UNSPECIFIED, SKRR__NORM_PLACEMENT__NORM_PLACEMENT_UNSPECIFIED, SKRR__ACTIVATION__ACTIVATION_UNSPECIFIED, 0, 0, SKRR__ATTENTION_SCALING__ATTENTION_SCALING_UNSPECIFIED, 0, SKRR__POSITION_ENCODING__POSITION_ENCODING_UNSPECIFIED, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 }
 
 
 /*
@@ -513,7 +519,17 @@ struct  Skrr__Head
 {
   ProtobufCMessage base;
   /*
-   * The output name a caller selects: "projected" (CLIP text_projection).
+   * What the head computes; the names a version-1 reader knows:
+   *   "pool.eos_token"        hidden state at the first eos_token_id (CLIP);
+   *                            no operands.
+   *   "pool.argmax_token"     hidden state at the largest token id (CLIP
+   *                            configs with the legacy eos_token_id 2); no operands.
+   *   "pool.first_token_tanh" tanh(dense(first token)) (BERT pooler); roles
+   *                            "weight" ([hidden, hidden]) and "bias".
+   *   "projected"             bias-free projection of the pooled output (CLIP
+   *                            text_projection); role "weight" ([out, hidden]).
+   * At most one "pool.*" head; "projected" needs one. Unknown names are load
+   * errors.
    */
   char *name;
   /*

@@ -182,15 +182,30 @@ public enum Pooling: Equatable, Sendable {
 
 public enum TokenizerKindName: String, Sendable { case sentencepiece, clipBPE = "clip_bpe", wordpiece }
 
-/// Where the tokenizer's files are; paths are absolute or relative to the current directory.
+/// The tokenizer's files: where they are (a model folder), or their contents (a runtime file).
+/// `paths` are absolute or relative to the current directory; when `contents` is set it holds
+/// the bytes of each file in the same order and `paths` only name them (for messages).
 public struct TokenizerFiles: Equatable, Sendable {
     public var kind: TokenizerKindName
     public var paths: [String]
     public var lowercase: Bool
-    public init(kind: TokenizerKindName, paths: [String], lowercase: Bool) {
+    public var contents: [[UInt8]]?
+    public init(kind: TokenizerKindName, paths: [String], lowercase: Bool, contents: [[UInt8]]? = nil) {
         self.kind = kind
         self.paths = paths
         self.lowercase = lowercase
+        self.contents = contents
+    }
+
+    /// The files each kind needs, in order: spiece.model; vocab.json + merges.txt; vocab.txt.
+    public static func fileCount(_ kind: TokenizerKindName) -> Int { kind == .clipBPE ? 2 : 1 }
+
+    /// The same files with their bytes read in, so a program can travel without its folder.
+    public func withContents(read: (String) throws -> [UInt8]) throws -> TokenizerFiles {
+        if contents != nil { return self }
+        var copy = self
+        copy.contents = try paths.map(read)
+        return copy
     }
 }
 

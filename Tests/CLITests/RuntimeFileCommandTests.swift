@@ -1,0 +1,182 @@
+import Foundation
+import SkrrTestSupport
+import Testing
+
+/// `skrrc MODEL -o OUT.skrr`, `skrrc run FILE.skrr`, `skrrc inspect FILE.skrr [--verify]`.
+@Suite struct RuntimeFileCommandTests {
+    func contents(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data() }
+
+    func compile(_ fixture: String, _ extra: [String], out: String) throws {
+        let result = try runSkrrc([TestPaths.fixture(fixture)] + extra + ["-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    func run(_ model: String, _ args: [String], out: String) throws {
+        let result = try runSkrrc(["run", model] + args + ["-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// A pruned model run from its runtime file gives exactly the numbers of the same pruned IR.
+    @Test(arguments: ["t5-v1_1", "umt5", "clip-proj", "bert"])
+    func prunedFileRunsLikeItsIR(_ fixture: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8"]
+        try compile(fixture, prune, out: dir + "/x.skrr")
+        try compile(fixture, prune, out: dir + "/x.ir")
+        let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
+        #expect(ir.contains("skip"), "the pruned schedule skips something")
+        let ids = ["--ids", "5 17 9 3 1", "--ids", "7 2 1"]
+        try run(dir + "/x.skrr", ids, out: dir + "/a.npy")
+        try run(dir + "/x.ir", ids, out: dir + "/b.npy")
+        #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
+        #expect(contents(dir + "/a.npy").count > 128)
+        // Prompts go through the tokenizer stored in the file: same as the model folder's.
+        try run(dir + "/x.skrr", ["--prompt", "a red cube on a glass table"], out: dir + "/c.npy")
+        try run(dir + "/x.ir", ["--prompt", "a red cube on a glass table"], out: dir + "/d.npy")
+        #expect(contents(dir + "/c.npy") == contents(dir + "/d.npy"))
+        // A second compile is byte-identical.
+        try compile(fixture, prune, out: dir + "/y.skrr")
+        #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
+    }
+
+    @Test func denseFileMatchesTheModelFolder() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        for fixture in ["t5-v1_1-sharded", "t5-relu", "clip", "t5-v1_1-bf16"] {
+            try compile(fixture, [], out: dir + "/\(fixture).skrr")
+            try run(dir + "/\(fixture).skrr", ["--ids", "5 17 9 3 1"], out: dir + "/a.npy")
+            try run(TestPaths.fixture(fixture), ["--ids", "5 17 9 3 1"], out: dir + "/b.npy")
+            #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"), "\(fixture)")
+        }
+    }
+
+    @Test func inspectShowsSlotsPresetAndTokenizer() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("t5-v1_1", ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8", "--pipeline", "pixart-sigma"],
+                    out: dir + "/p.skrr")
+        let result = try runSkrrc(["inspect", dir + "/p.skrr", "--verify", "--tensors"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = FileCheck(checkSource: """
+            // CHECK: file p.skrr: skrr runtime file, format 1,
+            // CHECK-NEXT: header 64 bytes, manifest
+            // CHECK-SAME: alignment 64
+            // CHECK: source t5-v1_1
+            // CHECK-NEXT: passes skip-search{
+            // CHECK-SAME: reuse-rewrite,dead-weight-elim
+            // CHECK-NEXT: params
+            // CHECK-SAME: kept of 79,320 (sparsity 40.85%)
+            // CHECK-NEXT: encoder hidden 48, 3 blocks, 3 heads × 20, ffn 72 gated gelu_tanh, vocab 277, rms pre-norm, relative positions shared (8 buckets, max distance 16), bidirectional
+            // CHECK-NEXT: preset pixart-sigma: max_length 300, pad to max_length, padding masked; default output hidden
+            // CHECK-NEXT: tokenizer sentencepiece: spiece.model
+            // CHECK-NEXT: weights 17 tensors, 187,680 bytes, dtype f32
+            // CHECK-NEXT: slots 6: 3 run, 3 skipped, 0 re-used
+            // CHECK-NEXT: slot 0 attention block 0: run, 11,568 params
+            // CHECK-NEXT: slot 1 ffn block 0: run, 10,416 params
+            // CHECK-NEXT: slot 2 attention block 1: run
+            // CHECK-NEXT: slot 3 ffn block 1: skip
+            // CHECK-NEXT: slot 4 attention block 2: skip
+            // CHECK-NEXT: slot 5 ffn block 2: skip
+            // CHECK-NEXT: skipped [3, 4, 5]
+            // CHECK-NEXT: reused {}
+            // CHECK-NEXT: tensors
+            // CHECK-NEXT: 0 shared.weight f32[277, 48] offset 0 bytes 53184 xxh64
+            // CHECK-NOT: block.2.layer.0
+            // CHECK: verify: all 17 tensor checksums match
+            """)
+        if let failure = check.match(result.stdout) { Issue.record("\(failure)\n\(result.stdout)") }
+    }
+
+    @Test func storedPresetIsUsedUnlessOverridden() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("clip", ["--pipeline", "sdxl"], out: dir + "/c.skrr")
+        try run(dir + "/c.skrr", ["--ids", "812 5 9 813"], out: dir + "/a.npy")
+        try run(TestPaths.fixture("clip"), ["--ids", "812 5 9 813", "--pipeline", "sdxl"], out: dir + "/b.npy")
+        #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
+        #expect(contents(dir + "/a.npy").count == 128 + 77 * 40 * 4)
+        try run(dir + "/c.skrr", ["--ids", "812 5 9 813", "--pipeline", "generic"], out: dir + "/g.npy")
+        #expect(contents(dir + "/g.npy").count == 128 + 4 * 40 * 4)
+    }
+
+    @Test func bf16WeightsAreHalfTheFileAndClose() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("t5-v1_1", [], out: dir + "/f.skrr")
+        try compile("t5-v1_1", ["--weight-dtype", "bf16"], out: dir + "/b.skrr")
+        let ratio = Double(contents(dir + "/b.skrr").count) / Double(contents(dir + "/f.skrr").count)
+        #expect(ratio > 0.45 && ratio < 0.56, "\(ratio)")
+        let inspect = try runSkrrc(["inspect", dir + "/b.skrr"])
+        #expect(inspect.stdout.contains("dtype bf16"))
+        try run(dir + "/f.skrr", ["--ids", "5 17 9 3 1"], out: dir + "/f.npy")
+        try run(dir + "/b.skrr", ["--ids", "5 17 9 3 1"], out: dir + "/b.npy")
+        func floats(_ path: String) -> [Float] {
+            let data = contents(path).dropFirst(128)
+            return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        }
+        let a = floats(dir + "/f.npy"), b = floats(dir + "/b.npy")
+        let worst = zip(a, b).map { abs($0 - $1) }.max()!, scale = a.map(abs).max()!
+        #expect(worst / scale < 0.03 && worst > 0, "relative error \(worst / scale)")
+    }
+
+    @Test func verifyCatchesAFlippedWeight() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("bert", [], out: dir + "/b.skrr")
+        var bytes = contents(dir + "/b.skrr")
+        bytes[bytes.count - 40_000] ^= 0x08  // inside the weights (the vocab is stored after them, ~2 kB)
+        FileManager.default.createFile(atPath: dir + "/b.skrr", contents: bytes)
+        let plain = try runSkrrc(["inspect", dir + "/b.skrr"])
+        #expect(plain.status == 0, "structure is intact")
+        let verify = try runSkrrc(["inspect", dir + "/b.skrr", "--verify"])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("b.skrr") && verify.stderr.contains("expected xxh64") && verify.stderr.contains("fail their checksum"),
+                "\(verify.stderr)")
+    }
+
+    @Test func corruptOrNewerFilesAreRefused() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("t5-v1_1", [], out: dir + "/t.skrr")
+        var newer = contents(dir + "/t.skrr")
+        newer[8] = 7
+        FileManager.default.createFile(atPath: dir + "/n.skrr", contents: newer)
+        for command in [["inspect", dir + "/n.skrr"], ["run", dir + "/n.skrr", "--ids", "5 1", "-o", dir + "/e.npy"]] {
+            let result = try runSkrrc(command)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("n.skrr") && result.stderr.contains("format version 7 is newer than this runtime reads (version 1)"),
+                    "\(result.stderr)")
+        }
+        FileManager.default.createFile(atPath: dir + "/cut.skrr", contents: contents(dir + "/t.skrr").prefix(5000))
+        let cut = try runSkrrc(["run", dir + "/cut.skrr", "--ids", "5 1", "-o", dir + "/e.npy"])
+        #expect(cut.status == 1 && cut.stderr.contains("truncated"), "\(cut.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.npy"))
+    }
+
+    @Test func usageErrors() throws {
+        let bad = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-o", "/tmp/x.bin"])
+        #expect(bad.status == 64 && bad.stderr.contains("-o must name a runtime file (.skrr) or an IR file (.ir)"), "\(bad.stderr)")
+        let dtype = try runSkrrc([TestPaths.fixture("t5-v1_1"), "--weight-dtype", "f8", "-o", "/tmp/x.skrr"])
+        #expect(dtype.status == 64 && dtype.stderr.contains("--weight-dtype must be f32, f16 or bf16"), "\(dtype.stderr)")
+        let irDtype = try runSkrrc([TestPaths.fixture("t5-v1_1"), "--weight-dtype", "bf16", "-o", "/tmp/x.ir"])
+        #expect(irDtype.status == 64, "\(irDtype.stderr)")
+    }
+
+    /// SIGTERM while the runtime file is being written leaves nothing behind.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func interruptedWriteLeavesNothing(_ signal: Int32) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.skrrcBinary)
+        process.arguments = [TestPaths.fixture("t5-v1_1"), "-o", dir + "/t.skrr"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SKRR_TEST_ATOMIC_WRITE_DELAY_MS"] = "20000"
+        process.environment = environment
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var sawTemporary = false
+        for _ in 0..<400 where !sawTemporary {
+            usleep(25_000)
+            sawTemporary = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).contains { $0.contains(".tmp-") }
+        }
+        #expect(sawTemporary, "the write never started")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [])
+    }
+}
