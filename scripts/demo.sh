@@ -1,7 +1,30 @@
 #!/usr/bin/env bash
-# The main job on the bundled default model: import the trained-size T5 fixture and print its IR.
+# The main job on a bundled T5 fixture (MODEL=..., default fixtures/t5-v1_1): prune it with Skrr,
+# write the runtime file, encode a prompt from that file, and print a short summary.
+# Everything it writes goes to .build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product skrrc >&2
-.build/release/skrrc fixtures/t5-v1_1 --emit-ir
+B=.build/release/skrrc
+MODEL=${MODEL:-fixtures/t5-v1_1}
+OUT=.build/demo
+mkdir -p "$OUT"
+# Held-out prompts: PartiPrompts lines 1001-1232, never used for calibration or training.
+sed -n '1001,1232p' data/prompts/parti-calibration.txt > "$OUT/heldout.txt"
+
+echo "== compile: $MODEL -O prune --sparsity 0.3 ==" >&2
+"$B" "$MODEL" -O prune --sparsity 0.3 --calib-size 128 --eval "$OUT/heldout.txt" \
+  --report "$OUT/report.json" --plot "$OUT/slots.svg" -o "$OUT/pruned.skrr"
+
+echo
+echo "== runtime file ==" >&2
+"$B" inspect "$OUT/pruned.skrr" --verify | head -n 20
+
+echo
+echo "== encode from the runtime file ==" >&2
+"$B" run "$OUT/pruned.skrr" --prompt "a red cube on a glass table" -o "$OUT/embeds.npy"
+source_bytes=$(du -cb "$MODEL"/model*.safetensors | tail -n 1 | cut -f1)
+file_bytes=$(stat -c %s "$OUT/pruned.skrr")
+echo "source weights: $source_bytes bytes; runtime file: $file_bytes bytes (with tokenizer)"
+echo "embeddings: $OUT/embeds.npy; report: $OUT/report.json; slot map: $OUT/slots.svg"
