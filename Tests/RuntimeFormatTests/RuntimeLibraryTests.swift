@@ -13,7 +13,8 @@ import Testing
         try file.verify()
         let preset = file.preset
         let tokenizer = try TokenizerLoading.load(file.program.tokenizer)
-        let ids = try tokenizer.encode("a red cube on a glass table", maxLength: preset.maxLength)
+        let limit = preset.truncationLength(maxPositions: file.program.spec.maxPositions)
+        let ids = try tokenizer.encode("a red cube on a glass table", maxLength: limit)
         let encoder = try Interpreter(program: file.program, weights: file)
         let out = try encoder.run(TokenBatch(ids: [ids], padToLength: preset.padToMax ? preset.maxLength : nil,
                                              maskPadding: preset.useMask))
