@@ -8,8 +8,16 @@ public final class Interpreter {
     public let program: EncoderProgram
     let weights: WeightSource
     var spec: EncoderSpec { program.spec }
-    /// Reusable buffer for widening one weight matrix to f32.
-    private var scratch: [Float] = []
+    /// Buffers reused by every slot and every run (activations, one widened weight matrix,
+    /// attention scores): a forward pass allocates only its output.
+    private let workspace = Workspace()
+    /// Small tensors (norm gains, biases, position tables) widened to f32 once, on first use.
+    private var smallTensors: [Int: [Float]] = [:]
+    /// Threads a run splits its work over: OpenBLAS's thread count, read when the run starts.
+    private var workers = 1
+    /// Rows a sub-block processes at a time (whole sequences for attention): bounds the
+    /// intermediates (q, k, v, context; the FFN's `rows × d_ff` branches) whatever the batch.
+    static let groupRows = 2048
 
     public init(program: EncoderProgram, weights: WeightSource) throws {
         try BLAS.ensureLoaded()
@@ -20,7 +28,7 @@ public final class Interpreter {
     /// Runs the encoder. `layers` lists transformers-style `hidden_states` indices to return
     /// (negative counts from the end: -2 is the penultimate layer).
     public func run(_ batch: TokenBatch, layers requested: [Int] = []) throws -> EncoderOutput {
-        let b = batch.ids.count, length = batch.length, d = spec.hiddenSize
+        let b = batch.ids.count, length = batch.length
         guard b > 0 else { throw SkrrError(key: "ids", "the batch is empty") }
         if let empty = batch.ids.firstIndex(where: { $0.isEmpty }) {
             throw SkrrError(key: "ids", "sequence \(empty) is empty")
@@ -41,22 +49,39 @@ public final class Interpreter {
         let padId = Int32(spec.padTokenId ?? 0)
         let ids: [Int32] = batch.ids.flatMap { $0 + [Int32](repeating: padId, count: length - $0.count) }
 
+        return try splittingWork { try forward(ids: ids, mask: mask, batch: batch, layerIndices: layerIndices) }
+    }
+
+    /// The stages split their work over OpenBLAS's thread count themselves (Parallel.swift) and
+    /// call OpenBLAS single-threaded meanwhile. Entry points call this once; stages never nest it.
+    func splittingWork<T>(_ body: () throws -> T) rethrows -> T {
+        workers = BLAS.threadCount
+        return try BLAS.singleThreaded(body)
+    }
+
+    /// Embeddings, slots, final norm, pooling and projection, once `run` has checked its inputs.
+    private func forward(ids: [Int32], mask: [Int32], batch: TokenBatch, layerIndices: [Int]) throws -> EncoderOutput {
+        let b = batch.ids.count, length = batch.length, d = spec.hiddenSize, blocks = program.blockCount
         var x = try embed(ids: ids, tokenTypes: batch.tokenTypes, batch: b, length: length)
         var states: [Int: [Float]] = [:]
         if layerIndices.contains(0) { states[0] = x }
 
         let sharedBias = try program.sharedPositionBias.map { try positionBias(table: $0, length: length) }
-        for (slot, entry) in program.slots.enumerated() {
-            switch entry {
-            case .skip: break
-            case let .attention(w, _):
-                let bias = try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? sharedBias
-                try attention(&x, w, bias: bias, mask: mask, batch: b, length: length)
-            case let .ffn(w, _):
-                try feedForward(&x, w, rows: b * length)
+        let keep = mask.map { Float($0 == 0 ? 0 : 1) }
+        try x.withUnsafeMutableBufferPointer { xp in
+            let x = xp.baseAddress!
+            for (slot, entry) in program.slots.enumerated() {
+                switch entry {
+                case .skip: break
+                case let .attention(w, _):
+                    let bias = try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? sharedBias
+                    try attention(x, w, bias: bias, keep: keep, batch: b, length: length)
+                case let .ffn(w, _):
+                    try feedForward(x, w, rows: b * length)
+                }
+                let block = slot / 2 + 1
+                if slot % 2 == 1 && layerIndices.contains(block) { states[block] = Array(xp) }
             }
-            let block = slot / 2 + 1
-            if slot % 2 == 1 && layerIndices.contains(block) { states[block] = x }
         }
         if let norm = program.finalNorm {
             try normalize(&x, norm, rows: b * length)
@@ -100,10 +125,9 @@ public final class Interpreter {
                 throw SkrrError(key: "ids", "sequences of \(length) tokens exceed the encoder's \(maxPositions) positions")
             }
             let positions = floats(position)
-            for i in 0..<ids.count {
-                let p = i % length
-                for j in 0..<d { x[i * d + j] += positions[p * d + j] }
-            }
+            x.withUnsafeMutableBufferPointer { out in positions.withUnsafeBufferPointer { table in
+                for i in 0..<ids.count { Elementwise.add(out.baseAddress! + i * d, table.baseAddress! + (i % length) * d, count: d) }
+            } }
         }
         if let tokenType = program.embeddings.tokenType {
             let types = floats(tokenType)
@@ -113,7 +137,9 @@ public final class Interpreter {
                 guard t >= 0 && t < typeCount else {
                     throw SkrrError(key: "token_types", "token type \(t) is outside 0..<\(typeCount)")
                 }
-                for j in 0..<d { x[i * d + j] += types[t * d + j] }
+                x.withUnsafeMutableBufferPointer { out in types.withUnsafeBufferPointer { table in
+                    Elementwise.add(out.baseAddress! + i * d, table.baseAddress! + t * d, count: d)
+                } }
             }
         }
         if let norm = program.embeddings.norm { try normalize(&x, norm, rows: ids.count) }
@@ -135,59 +161,135 @@ public final class Interpreter {
         return bias
     }
 
+    /// One attention sub-block on `x` (`[batch·length, d]`); `mask` is 1 for keys to attend.
+    /// An entry point of its own (staged evaluation, StagedForward.swift).
     func attention(_ x: inout [Float], _ w: AttentionWeights, bias: [Float]?, mask: [Int32], batch: Int, length: Int) throws {
-        let rows = batch * length, inner = spec.innerSize, hd = spec.headDim, heads = spec.numHeads
-        var h = x
-        if !spec.postNorm { try normalize(&h, w.norm, rows: rows) }
-        let q = try linear(h, rows: rows, w.q), k = try linear(h, rows: rows, w.k), v = try linear(h, rows: rows, w.v)
-        var context = [Float](repeating: 0, count: rows * inner)
-        var scores = [Float](repeating: 0, count: length * length)
-        let scale: Float = spec.scaleScores ? 1 / Float(hd).squareRoot() : 1
-        let masked = -Float.greatestFiniteMagnitude
-        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-            context.withUnsafeMutableBufferPointer { cp in scores.withUnsafeMutableBufferPointer { sp in
-                for seq in 0..<batch {
-                    for head in 0..<heads {
-                        let offset = seq * length * inner + head * hd
-                        BLAS.sgemm(m: length, n: length, k: hd, a: qp.baseAddress! + offset, lda: inner,
-                                   b: kp.baseAddress! + offset, ldb: inner, transposeB: true, c: sp.baseAddress!, ldc: length)
-                        for qi in 0..<length {
-                            for ki in 0..<length {
-                                var value = sp[qi * length + ki] * scale
-                                if let bias { value += bias[head * length * length + qi * length + ki] }
-                                if mask[seq * length + ki] == 0 || (spec.causal && ki > qi) { value = masked }
-                                sp[qi * length + ki] = value
-                            }
-                        }
-                        Elementwise.softmaxRows(sp.baseAddress!, rows: length, width: length)
-                        BLAS.sgemm(m: length, n: hd, k: length, a: sp.baseAddress!, lda: length,
-                                   b: vp.baseAddress! + offset, ldb: inner, transposeB: false,
-                                   c: cp.baseAddress! + offset, ldc: inner)
-                    }
-                }
-            } }
-        } } }
-        let out = try linear(context, rows: rows, w.o)
-        try residual(&x, out, norm: w.norm, rows: rows)
-    }
-
-    func feedForward(_ x: inout [Float], _ w: FFNWeights, rows: Int) throws {
-        var h = x
-        if !spec.postNorm { try normalize(&h, w.norm, rows: rows) }
-        var hidden = try linear(h, rows: rows, w.wi)
-        hidden.withUnsafeMutableBufferPointer { Elementwise.activate($0.baseAddress!, count: $0.count, spec.activation) }
-        if let gate = w.wiGate {
-            let linearBranch = try linear(h, rows: rows, gate)
-            for i in hidden.indices { hidden[i] *= linearBranch[i] }
+        try checkWidth(x, rows: batch * length, w.q)
+        let keep = mask.map { Float($0 == 0 ? 0 : 1) }
+        try splittingWork {
+            try x.withUnsafeMutableBufferPointer {
+                try attention($0.baseAddress!, w, bias: bias, keep: keep, batch: batch, length: length)
+            }
         }
-        let out = try linear(hidden, rows: rows, w.wo)
-        try residual(&x, out, norm: w.norm, rows: rows)
     }
 
-    /// Pre-norm: `x + f`; post-norm (BERT): `norm(x + f)`.
-    func residual(_ x: inout [Float], _ update: [Float], norm: NormWeights, rows: Int) throws {
-        for i in x.indices { x[i] += update[i] }
-        if spec.postNorm { try normalize(&x, norm, rows: rows) }
+    /// One FFN sub-block on `x` (`[rows, d]`). An entry point of its own, like `attention(_:…mask:…)`.
+    func feedForward(_ x: inout [Float], _ w: FFNWeights, rows: Int) throws {
+        try checkWidth(x, rows: rows, w.wi)
+        try splittingWork { try x.withUnsafeMutableBufferPointer { try feedForward($0.baseAddress!, w, rows: rows) } }
+    }
+
+    /// The pointer stages trust their sizes; the array entry points check them first.
+    func checkWidth(_ x: [Float], rows: Int, _ layer: LinearWeights) throws {
+        let info = program.tensors[layer.weight]
+        guard x.count == rows * info.shape[1] else {
+            throw SkrrError(key: info.name, "expects inputs of width \(info.shape[1]), got \(x.count / max(rows, 1))")
+        }
+    }
+
+    /// One attention sub-block on the residual stream `x` (`rows × d`), updated in place. Whole
+    /// sequences go in groups of at most `groupRows` rows (at least one sequence), so q, k, v and
+    /// the context stay small whatever the batch.
+    func attention(_ x: UnsafeMutablePointer<Float>, _ w: AttentionWeights, bias: [Float]?, keep: [Float], batch: Int,
+                   length: Int) throws {
+        let d = spec.hiddenSize, inner = spec.innerSize
+        let wq = try staged(w.q, width: d, outWidth: inner, buffer: 0), wk = try staged(w.k, width: d, outWidth: inner, buffer: 1)
+        let wv = try staged(w.v, width: d, outWidth: inner, buffer: 2), wo = try staged(w.o, width: inner, outWidth: d, buffer: 3)
+        let perGroup = max(1, Interpreter.groupRows / max(length, 1))
+        var first = 0
+        while first < batch {
+            let sequences = min(perGroup, batch - first), rows = sequences * length
+            let xg = x + first * length * d
+            let arena = workspace.arena.reserve(4 * rows * inner)
+            let q = arena, k = arena + rows * inner, v = arena + 2 * rows * inner, context = arena + 3 * rows * inner
+            let h = preNormed(xg, w.norm, rows: rows)
+            multiply(h, rows: rows, wq, into: q)
+            multiply(h, rows: rows, wk, into: k)
+            multiply(h, rows: rows, wv, into: v)
+            keep.withUnsafeBufferPointer { keep in
+                let keepGroup = keep.baseAddress! + first * length
+                if let bias {
+                    bias.withUnsafeBufferPointer {
+                        attentionCore(q: q, k: k, v: v, into: context, bias: $0.baseAddress!, keep: keepGroup,
+                                      batch: sequences, length: length)
+                    }
+                } else {
+                    attentionCore(q: q, k: k, v: v, into: context, bias: nil, keep: keepGroup, batch: sequences, length: length)
+                }
+            }
+            multiply(context, rows: rows, wo, into: xg, accumulate: true)
+            postNorm(xg, w.norm, rows: rows)
+            first += sequences
+        }
+    }
+
+    /// `softmax(q·kᵀ·scale + bias, masked)·v` for every (sequence, head) pair, pairs spread over
+    /// the workers; each worker keeps its own `length × length` score matrix.
+    func attentionCore(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                       into context: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, keep: UnsafePointer<Float>,
+                       batch: Int, length: Int) {
+        let inner = spec.innerSize, hd = spec.headDim, heads = spec.numHeads, causal = spec.causal
+        let scale: Float = spec.scaleScores ? 1 / Float(hd).squareRoot() : 1
+        let square = length * length
+        let scores = workspace.scores.reserve(workers * square)
+        Parallel.forEach(batch * heads, workers: workers) { pair, worker in
+            let seq = pair / heads, head = pair % heads
+            let s = scores + worker * square, offset = seq * length * inner + head * hd
+            BLAS.sgemm(m: length, n: length, k: hd, a: q + offset, lda: inner, b: k + offset, ldb: inner,
+                       transposeB: true, c: s, ldc: length)
+            for qi in 0..<length {
+                Elementwise.scoreRow(s + qi * length, width: length, scale: scale, bias: bias.map { $0 + head * square + qi * length },
+                                     keep: keep + seq * length, lastKey: causal ? qi : nil)
+            }
+            Elementwise.softmaxRows(s, rows: length, width: length)
+            BLAS.sgemm(m: length, n: hd, k: length, a: s, lda: length, b: v + offset, ldb: inner, transposeB: false,
+                       c: context + offset, ldc: inner)
+        }
+    }
+
+    /// One FFN sub-block on the residual stream `x` (`rows × d`), updated in place, in groups of
+    /// at most `groupRows` rows so the `rows × d_ff` intermediates stay small.
+    func feedForward(_ x: UnsafeMutablePointer<Float>, _ w: FFNWeights, rows total: Int) throws {
+        let d = spec.hiddenSize, ff = program.tensors[w.wi.weight].shape[0]
+        let wi = try staged(w.wi, width: d, outWidth: ff, buffer: 0)
+        let wg = try w.wiGate.map { try staged($0, width: d, outWidth: ff, buffer: 1) }
+        let wo = try staged(w.wo, width: ff, outWidth: d, buffer: 2)
+        let activation = spec.activation
+        var first = 0
+        while first < total {
+            let rows = min(Interpreter.groupRows, total - first)
+            let xg = x + first * d
+            let arena = workspace.arena.reserve((wg == nil ? 1 : 2) * rows * ff)
+            let hidden = arena, linearBranch = arena + rows * ff
+            let h = preNormed(xg, w.norm, rows: rows)
+            multiply(h, rows: rows, wi, into: hidden)
+            if let wg {
+                multiply(h, rows: rows, wg, into: linearBranch)
+                forEachRowRange(rows) { r in
+                    Elementwise.activateAndGate(hidden + r.lowerBound * ff, gate: linearBranch + r.lowerBound * ff,
+                                                count: r.count * ff, activation)
+                }
+            } else {
+                forEachRowRange(rows) { r in Elementwise.activate(hidden + r.lowerBound * ff, count: r.count * ff, activation) }
+            }
+            multiply(hidden, rows: rows, wo, into: xg, accumulate: true)
+            postNorm(xg, w.norm, rows: rows)
+            first += rows
+        }
+    }
+
+    /// Pre-norm models: the sub-block's input `norm(x)` in a workspace buffer. Post-norm: `x` itself.
+    func preNormed(_ x: UnsafeMutablePointer<Float>, _ norm: NormWeights, rows: Int) -> UnsafePointer<Float> {
+        guard !spec.postNorm else { return UnsafePointer(x) }
+        let out = workspace.normed.reserve(rows * spec.hiddenSize)
+        normalize(x, into: out, norm, rows: rows)
+        return UnsafePointer(out)
+    }
+
+    /// Post-norm (BERT): `x ← norm(x + f)`; the `+ f` is already in `x` (accumulated by the GEMM).
+    /// Pre-norm: nothing to do, the residual is `x + f`.
+    func postNorm(_ x: UnsafeMutablePointer<Float>, _ norm: NormWeights, rows: Int) {
+        if spec.postNorm { normalize(x, into: x, norm, rows: rows) }
     }
 
     func pool(_ x: [Float], _ pooling: Pooling, ids: [Int32], batch: TokenBatch, length: Int) throws -> [Float] {
@@ -221,37 +323,39 @@ public final class Interpreter {
 
     func byteSize(_ type: WeightType) -> Int { type == .f32 ? 4 : 2 }
 
-    /// A small tensor (norm gains, biases, embedding tables) widened to f32.
+    /// A small tensor (norm gains, biases, embedding tables) widened to f32, cached after the
+    /// first call (they are tiny next to the matrices, and asked for in every slot of every run).
     func floats(_ tensor: Int) -> [Float] {
+        if let cached = smallTensors[tensor] { return cached }
         let info = program.tensors[tensor]
         var out = [Float](repeating: 0, count: info.elementCount)
         out.withUnsafeMutableBufferPointer {
             WeightConversion.toFloat(weights.bytes(ofTensor: tensor), dtype: info.dtype, count: info.elementCount, into: $0.baseAddress!)
         }
+        smallTensors[tensor] = out
         return out
     }
 
     func normalize(_ x: inout [Float], _ norm: NormWeights, rows: Int) throws {
-        let d = spec.hiddenSize
+        x.withUnsafeMutableBufferPointer { normalize($0.baseAddress!, into: $0.baseAddress!, norm, rows: rows) }
+    }
+
+    /// `out ← norm(x)` row by row over the workers; `out` may be `x`.
+    func normalize(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ norm: NormWeights, rows: Int) {
+        let d = spec.hiddenSize, eps = Float(spec.normEps), kind = spec.norm
         let weight = floats(norm.weight)
         let bias = norm.bias.map(floats)
-        let input = x
-        input.withUnsafeBufferPointer { inp in x.withUnsafeMutableBufferPointer { out in weight.withUnsafeBufferPointer { wp in
-            switch spec.norm {
-            case .rms:
-                Elementwise.rmsNorm(inp.baseAddress!, rows: rows, width: d, weight: wp.baseAddress!, eps: Float(spec.normEps), out: out.baseAddress!)
-            case .layer:
-                if let bias {
-                    bias.withUnsafeBufferPointer {
-                        Elementwise.layerNorm(inp.baseAddress!, rows: rows, width: d, weight: wp.baseAddress!, bias: $0.baseAddress!,
-                                              eps: Float(spec.normEps), out: out.baseAddress!)
-                    }
-                } else {
-                    Elementwise.layerNorm(inp.baseAddress!, rows: rows, width: d, weight: wp.baseAddress!, bias: nil,
-                                          eps: Float(spec.normEps), out: out.baseAddress!)
+        weight.withUnsafeBufferPointer { wp in withOptionalPointer(bias) { bp in
+            forEachRowRange(rows) { r in
+                let input = x + r.lowerBound * d, output = out + r.lowerBound * d
+                switch kind {
+                case .rms:
+                    Elementwise.rmsNorm(input, rows: r.count, width: d, weight: wp.baseAddress!, eps: eps, out: output)
+                case .layer:
+                    Elementwise.layerNorm(input, rows: r.count, width: d, weight: wp.baseAddress!, bias: bp, eps: eps, out: output)
                 }
             }
-        } } }
+        } }
     }
 
     /// `input[rows × in] · Wᵀ + b` with W stored `[out, in]` in its own dtype.
@@ -262,31 +366,80 @@ public final class Interpreter {
             throw SkrrError(key: info.name, "expects inputs of width \(inWidth), got \(input.count / max(rows, 1))")
         }
         var out = [Float](repeating: 0, count: rows * outWidth)
-        let raw = weights.bytes(ofTensor: layer.weight)
-        let aligned = info.dtype == .f32 && Int(bitPattern: raw.baseAddress) % 4 == 0
-        if !aligned {
-            if scratch.count < info.elementCount { scratch = [Float](repeating: 0, count: info.elementCount) }
-            scratch.withUnsafeMutableBufferPointer {
-                WeightConversion.toFloat(raw, dtype: info.dtype, count: info.elementCount, into: $0.baseAddress!)
-            }
-        }
+        let w = try staged(layer, width: inWidth, outWidth: outWidth, buffer: 0)
         input.withUnsafeBufferPointer { inp in out.withUnsafeMutableBufferPointer { op in
-            let a = inp.baseAddress!, c = op.baseAddress!
-            func multiply(_ w: UnsafePointer<Float>) {
-                BLAS.sgemm(m: rows, n: outWidth, k: inWidth, a: a, lda: inWidth, b: w, ldb: inWidth,
-                           transposeB: true, c: c, ldc: outWidth)
-            }
-            if aligned {
-                multiply(raw.baseAddress!.assumingMemoryBound(to: Float.self))
-            } else {
-                scratch.withUnsafeBufferPointer { multiply($0.baseAddress!) }
-            }
+            multiply(inp.baseAddress!, rows: rows, w, into: op.baseAddress!)
         } }
-        if let biasIndex = layer.bias {
-            let bias = floats(biasIndex)
-            for r in 0..<rows { for j in 0..<outWidth { out[r * outWidth + j] += bias[j] } }
-        }
         return out
+    }
+
+    /// A linear layer ready to multiply: its matrix as f32 and its bias (cached f32).
+    struct StagedLinear {
+        var matrix: UnsafePointer<Float>
+        var bias: [Float]?
+        var inWidth: Int
+        var outWidth: Int
+    }
+
+    /// Checks a layer's shape against the widths the encoder expects and stages its matrix as f32
+    /// (`buffer`: which of the workspace's matrix buffers holds a widened copy, valid until the
+    /// next call with the same buffer).
+    func staged(_ layer: LinearWeights, width: Int, outWidth expected: Int, buffer: Int) throws -> StagedLinear {
+        let info = program.tensors[layer.weight]
+        let outWidth = info.shape[0], inWidth = info.shape[1]
+        guard width == inWidth else {
+            throw SkrrError(key: info.name, "expects inputs of width \(inWidth), got \(width)")
+        }
+        guard outWidth == expected else {
+            throw SkrrError(key: info.name, "produces outputs of width \(outWidth), the encoder expects \(expected)")
+        }
+        return StagedLinear(matrix: stagedMatrix(layer.weight, buffer: buffer), bias: layer.bias.map(floats),
+                            inWidth: inWidth, outWidth: outWidth)
+    }
+
+    /// `out ← input[rows × in] · Wᵀ + b` (or `out +=` it, when `accumulate`: the residual add done
+    /// by the GEMM itself, beta = 1), rows split over the workers, each calling OpenBLAS.
+    func multiply(_ input: UnsafePointer<Float>, rows: Int, _ layer: StagedLinear, into out: UnsafeMutablePointer<Float>,
+                  accumulate: Bool = false) {
+        let inWidth = layer.inWidth, outWidth = layer.outWidth, w = layer.matrix
+        withOptionalPointer(layer.bias) { bp in
+            forEachRowRange(rows) { r in
+                let c = out + r.lowerBound * outWidth
+                BLAS.sgemm(m: r.count, n: outWidth, k: inWidth, a: input + r.lowerBound * inWidth, lda: inWidth, b: w,
+                           ldb: inWidth, transposeB: true, c: c, ldc: outWidth, beta: accumulate ? 1 : 0)
+                if let bp { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bp, count: outWidth) } }
+            }
+        }
+    }
+
+    /// A weight matrix as f32: f32 weights are used where they are mapped; other dtypes (and
+    /// misaligned f32) are widened, split over the workers, into the workspace's matrix buffer
+    /// number `buffer`.
+    func stagedMatrix(_ tensor: Int, buffer: Int) -> UnsafePointer<Float> {
+        let info = program.tensors[tensor], raw = weights.bytes(ofTensor: tensor)
+        if info.dtype == .f32 && Int(bitPattern: raw.baseAddress) % 4 == 0 {
+            return raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        }
+        let count = info.elementCount, size = byteSize(info.dtype)
+        let target = workspace.matrix(buffer).reserve(count)
+        let pieces = Parallel.ranges(count, pieces: workers, minimum: 1 << 16)
+        Parallel.forEach(pieces.count, workers: workers) { piece, _ in
+            let r = pieces[piece]
+            let source = UnsafeRawBufferPointer(rebasing: raw[(r.lowerBound * size)..<(r.upperBound * size)])
+            WeightConversion.toFloat(source, dtype: info.dtype, count: r.count, into: target + r.lowerBound)
+        }
+        return UnsafePointer(target)
+    }
+
+    /// Runs `body` on `0..<rows` cut into one range per worker (at least 16 rows each).
+    func forEachRowRange(_ rows: Int, _ body: (Range<Int>) -> Void) {
+        let ranges = Parallel.ranges(rows, pieces: workers, minimum: 16)
+        Parallel.forEach(ranges.count, workers: workers) { i, _ in body(ranges[i]) }
+    }
+
+    func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        guard let values else { return try body(nil) }
+        return try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
     func checkFinite(_ output: EncoderOutput) throws {
@@ -297,6 +450,40 @@ public final class Interpreter {
             throw SkrrError(key: name, "the encoder produced a non-finite value (\(values[bad])) at element \(bad); the weights or the input overflow f32")
         }
     }
+}
+
+/// Growable f32 buffers owned by one interpreter, kept between runs.
+final class Workspace {
+    /// The sub-block's input after the pre-norm (`rows × d`).
+    let normed = ScratchBuffer()
+    /// q, k, v and the attention context, or the FFN's two `rows × d_ff` branches (one row group).
+    let arena = ScratchBuffer()
+    /// One `length × length` score matrix per worker.
+    let scores = ScratchBuffer()
+    /// Weight matrices widened to f32: the sub-block's (up to four) matrices, staged once per slot.
+    private var matrices: [ScratchBuffer] = []
+
+    func matrix(_ index: Int) -> ScratchBuffer {
+        while matrices.count <= index { matrices.append(ScratchBuffer()) }
+        return matrices[index]
+    }
+}
+
+/// Uninitialised f32 storage that grows on demand; growing discards the contents.
+final class ScratchBuffer {
+    private var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            pointer = .allocate(capacity: count)
+            capacity = count
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 extension Array {

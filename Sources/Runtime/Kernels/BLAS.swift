@@ -1,5 +1,6 @@
 import CBLAS
 import SkrrSupport
+import Synchronization
 
 /// OpenBLAS, opened on first use after `OPENBLAS_CORETYPE` has been chosen for this CPU (see
 /// docs/openblas.md): callers get the fast kernels without exporting anything.
@@ -21,6 +22,38 @@ public enum BLAS {
     }
 
     public static func setThreads(_ count: Int) { _ = skrr_blas_set_threads(Int32(count)) }
+
+    /// Threads OpenBLAS would use: its own setting, or while `singleThreaded` bodies are
+    /// running, the setting they saved (that is what the interpreter splits its work over).
+    static var threadCount: Int {
+        state.withLock { state in
+            if state.active > 0 { return state.saved }
+            return max(1, Int(skrr_blas_get_threads()))
+        }
+    }
+
+    /// Runs `body` with OpenBLAS set to one thread, restoring its thread count afterwards. Bodies
+    /// may overlap (interpreters running on several threads): the first sets one thread, the
+    /// last restores the count the first saw.
+    static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        state.withLock { state in
+            if state.active == 0 {
+                state.saved = max(1, Int(skrr_blas_get_threads()))
+                if state.saved > 1 { _ = skrr_blas_set_threads(1) }
+            }
+            state.active += 1
+        }
+        defer {
+            state.withLock { state in
+                state.active -= 1
+                if state.active == 0 && state.saved > 1 { _ = skrr_blas_set_threads(Int32(state.saved)) }
+            }
+        }
+        return try body()
+    }
+
+    private struct ThreadState { var active = 0; var saved = 1 }
+    private static let state = Mutex(ThreadState())
 
     /// C[m×n] = alpha · A[m×k] · op(B) + beta · C, row-major. `transposeB`: B is stored [n×k].
     @inline(__always)

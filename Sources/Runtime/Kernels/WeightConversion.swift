@@ -19,10 +19,20 @@ enum WeightConversion {
     static func toFloat(_ source: UnsafeRawBufferPointer, dtype: WeightType, count: Int, into target: UnsafeMutablePointer<Float>) {
         switch dtype {
         case .f32:
-            _ = UnsafeMutableRawBufferPointer(start: target, count: count * 4).copyBytes(from: source.prefix(count * 4))
+            UnsafeMutableRawBufferPointer(start: target, count: count * 4).copyBytes(from: source.prefix(count * 4))
         case .bf16:
-            for i in 0..<count {
+            // 16 at a time: bf16 is the top half of an f32.
+            let base = source.baseAddress!
+            var i = 0
+            while i + 16 <= count {
+                let bits = base.loadUnaligned(fromByteOffset: i * 2, as: SIMD16<UInt16>.self)
+                let wide = SIMD16<UInt32>(truncatingIfNeeded: bits) &<< 16
+                UnsafeMutableRawPointer(target + i).storeBytes(of: wide, as: SIMD16<UInt32>.self)
+                i += 16
+            }
+            while i < count {
                 target[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) << 16)
+                i += 1
             }
         case .f16:
             for i in 0..<count { target[i] = halfToFloat(source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
