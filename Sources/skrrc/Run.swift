@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "A prompt to encode (repeatable).")
     var prompt: [String] = []
 
-    @Option(name: .long, help: "A file with one prompt per line (repeatable).")
+    @Option(name: .long, help: "A UTF-8 file with one prompt per line; blank lines are skipped (repeatable).")
     var promptFile: [String] = []
 
     @Option(name: .long, help: "Token ids, space-separated (repeatable), e.g. --ids \"5 17 1\".")
@@ -133,11 +133,7 @@ struct Run: ParsableCommand {
     func makeBatch(program: EncoderProgram, preset: PipelinePreset) throws -> TokenBatch {
         var sequences: [[Int32]] = ids.map { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map { Int32($0)! } }
         var prompts = prompt
-        for file in promptFile {
-            let text = String(decoding: try readWholeFile(file), as: UTF8.self)
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            prompts += lines.last == "" ? Array(lines.dropLast()) : lines
-        }
+        for file in promptFile { prompts += try CalibrationSetup.readPrompts(file) }
         if !prompts.isEmpty {
             let tokenizer = try TokenizerLoading.load(program.tokenizer)
             let limit = preset.truncationLength(maxPositions: program.spec.maxPositions)

@@ -117,3 +117,22 @@ import Testing
         return ids.map(String.init).joined(separator: " ")
     }
 }
+
+@Suite struct PromptFileTests {
+    @Test func invalidUTF8PromptFileIsRefusedByName() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try Data([0x61, 0x20, 0xC3, 0x28, 0x0A]).write(to: URL(fileURLWithPath: dir + "/p.txt"))
+        let result = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--prompt-file", dir + "/p.txt", "-o", dir + "/e.npy"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(dir + "/p.txt: not valid UTF-8 text"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.npy"))
+    }
+
+    @Test func promptFileLinesFormABatch() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try "a red cube\n\nthree cats on a sofa\n".write(toFile: dir + "/p.txt", atomically: true, encoding: .utf8)
+        let result = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--prompt-file", dir + "/p.txt", "-o", dir + "/e.npy"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("wrote \(dir)/e.npy: 2 ×"), "\(result.stderr)")
+    }
+}
