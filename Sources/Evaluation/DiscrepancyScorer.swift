@@ -24,6 +24,12 @@ public final class DiscrepancyScorer: ScheduleScorer {
     }
 
     let interpreter: Interpreter
+    /// The dense model and its weights, for candidates whose weights differ (merged tensors).
+    let denseModel: ModelIR
+    let denseWeights: WeightSource
+    /// Final hidden states of the dense model on the calibration batches (before any
+    /// projection), computed on the first `measure`.
+    var denseHidden: [[Float]]?
     /// `program.slots[j]` holds sub-block `j`'s weights (the program is lowered dense).
     let denseSlots: [ProgramSlot]
     let options: Options
@@ -33,7 +39,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
     /// `f(·)` of the dense model for each calibration batch and the null prompt.
     var denseOutputs: [[Float]] = []
     var denseNull: [Float]?
-    public private(set) var statistics = ScorerStatistics()
+    public internal(set) var statistics = ScorerStatistics()
 
     /// A schedule with states kept before some of its slots (`boundaries[k]` = before slot k).
     final class CachedRun {
@@ -53,6 +59,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
                 projection: Projection? = nil, options: Options = Options()) throws {
         var dense = model
         dense.schedule = model.subBlocks.map { .run($0.index) }
+        denseModel = dense
+        denseWeights = weights
         let program = try Lowering.lower(dense)
         interpreter = try Interpreter(program: program, weights: weights)
         denseSlots = program.slots
@@ -216,19 +224,26 @@ public final class DiscrepancyScorer: ScheduleScorer {
     }
 
     /// `f(·)` of a final state: the consumed positions' embeddings, projected when configured.
-    func embeddingsOf(_ state: ForwardState) throws -> [Float] {
-        let hidden = try interpreter.finish(state)
+    func embeddingsOf(_ state: ForwardState, finishedBy runner: Interpreter? = nil) throws -> [Float] {
+        let consumed = try consumedHidden(state, finishedBy: runner ?? interpreter)
         let d = interpreter.program.spec.hiddenSize
+        return try projection.map { try $0.apply(consumed, width: d) } ?? consumed
+    }
+
+    /// The final hidden states of the positions the pipeline consumes, row after row.
+    func consumedHidden(_ state: ForwardState, finishedBy runner: Interpreter) throws -> [Float] {
+        let hidden = try runner.finish(state)
+        let d = runner.program.spec.hiddenSize
         var consumed: [Float] = []
         consumed.reserveCapacity(hidden.count)
         for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
             consumed.append(contentsOf: hidden[(row * d)..<((row + 1) * d)])
         }
-        return try projection.map { try $0.apply(consumed, width: d) } ?? consumed
+        return consumed
     }
 
-    func squaredError(_ state: ForwardState, against reference: [Float]) throws -> (Double, Int) {
-        let actual = try embeddingsOf(state)
+    func squaredError(_ state: ForwardState, against reference: [Float], finishedBy runner: Interpreter? = nil) throws -> (Double, Int) {
+        let actual = try embeddingsOf(state, finishedBy: runner)
         var sum = 0.0
         for i in actual.indices {
             let diff = Double(actual[i]) - Double(reference[i])

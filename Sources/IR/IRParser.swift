@@ -229,14 +229,31 @@ public struct IRParser {
                 shape.append(try integer("a dimension"))
             }
             try expectSymbol("]")
-            try expectWord("file")
-            let file = try integer("a file index")
-            try expectWord("offset")
-            let offset = try integer("a byte offset")
-            try expectWord("bytes")
-            let length = try integer("a byte count")
-            tensors.append(TensorDecl(name: name, dtype: dtype, shape: shape,
-                                      location: TensorLocation(file: file, offset: offset, length: length)))
+            let originToken = current
+            switch try word("'file' or 'merge'") {
+            case "file":
+                let file = try integer("a file index")
+                try expectWord("offset")
+                let offset = try integer("a byte offset")
+                try expectWord("bytes")
+                let length = try integer("a byte count")
+                tensors.append(TensorDecl(name: name, dtype: dtype, shape: shape,
+                                          location: TensorLocation(file: file, offset: offset, length: length)))
+            case "merge":
+                try expectWord("base")
+                let base = try tensorName()
+                try expectWord("deltas")
+                try expectSymbol("[")
+                var deltas: [String] = []
+                while !isSymbol("]") {
+                    if !deltas.isEmpty { try expectSymbol(",") }
+                    deltas.append(try tensorName())
+                }
+                try expectSymbol("]")
+                tensors.append(TensorDecl(name: name, dtype: dtype, shape: shape, origin: .merge(base: base, deltas: deltas)))
+            case let other:
+                throw error("expected 'file' or 'merge' after the shape of %\(name), found '\(other)'", at: originToken)
+            }
         }
         try expectSymbol("}")
         return tensors

@@ -20,18 +20,32 @@ public enum IRPrinter {
         lines.append("  tensors {")
         for tensor in model.tensors {
             let shape = tensor.shape.map(String.init).joined(separator: ", ")
-            let loc = tensor.location
-            lines.append(
-                "    \(TextSyntax.tensorReference(tensor.name)) \(tensor.dtype.irName)[\(shape)] "
-                    + "file \(loc.file) offset \(loc.offset) bytes \(loc.length)")
+            let origin: String
+            switch tensor.origin {
+            case let .file(loc):
+                origin = "file \(loc.file) offset \(loc.offset) bytes \(loc.length)"
+            case let .merge(base, deltas):
+                origin = "merge base \(TextSyntax.tensorReference(base)) deltas ["
+                    + deltas.map(TextSyntax.tensorReference).joined(separator: ", ") + "]"
+            }
+            lines.append("    \(TextSyntax.tensorReference(tensor.name)) \(tensor.dtype.irName)[\(shape)] " + origin)
         }
         lines.append("  }")
+        let mergeInputs = Set(model.tensors.flatMap(\.origin.inputs))
         appendOperands("embeddings", model.embeddings, to: &lines)
         if let bias = model.positionBias { appendOperands("position_bias", bias, to: &lines) }
         for block in model.subBlocks {
-            let comment = model.isEliminated(block.index)
-                ? "eliminated: runs in no slot, weights dropped"
-                : "\(TextSyntax.grouped(model.parameterCount(ofSubBlock: block.index))) params"
+            let params = "\(TextSyntax.grouped(model.parameterCount(ofSubBlock: block.index))) params"
+            let comment: String
+            if !model.isRun(block.index) && block.operands.contains(where: { mergeInputs.contains($0.tensor) }) {
+                comment = "runs in no slot; weights kept only as merge inputs"
+            } else if model.isEliminated(block.index) {
+                comment = "eliminated: runs in no slot, weights dropped"
+            } else if block.operands.contains(where: { model.tensor(named: $0.tensor)?.location == nil }) {
+                comment = params + ", merged weights"
+            } else {
+                comment = params
+            }
             appendOperands(
                 "subblock \(block.index) \(block.kind.rawValue) block \(block.block)", block.operands,
                 comment: comment, to: &lines)

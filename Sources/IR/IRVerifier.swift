@@ -74,7 +74,10 @@ public enum IRVerifier {
                 if !tensor.dtype.isSupportedWeightType {
                     report("tensor %\(tensor.name) has dtype \(tensor.dtype.irName); supported weight types are f32, f16, bf16")
                 }
-                let loc = tensor.location
+                guard case let .file(loc) = tensor.origin else {
+                    checkMerge(tensor)
+                    continue
+                }
                 if !model.files.indices.contains(loc.file) {
                     report("tensor %\(tensor.name) is in file \(loc.file), but the model declares \(model.files.count) file(s)")
                 }
@@ -86,6 +89,27 @@ public enum IRVerifier {
                     }
                 } else {
                     report("tensor %\(tensor.name) has an invalid shape \(formatShape(tensor.shape))")
+                }
+            }
+        }
+
+        /// A merged tensor's inputs must be declared before it (so merges cannot form a cycle),
+        /// be distinct, and have its shape.
+        mutating func checkMerge(_ tensor: TensorDecl) {
+            if checkedElementCount(tensor.shape) == nil {
+                report("tensor %\(tensor.name) has an invalid shape \(formatShape(tensor.shape))")
+            }
+            let inputs = tensor.origin.inputs
+            if inputs.count < 2 { report("tensor %\(tensor.name): a merge needs at least one delta") }
+            var seen = Set<String>()
+            for input in inputs {
+                if !seen.insert(input).inserted { report("tensor %\(tensor.name): merge input %\(input) appears twice") }
+                guard let declared = tensorsByName[input], input != tensor.name else {
+                    report("tensor %\(tensor.name): merge input %\(input) is not declared before it")
+                    continue
+                }
+                if declared.shape != tensor.shape {
+                    report("tensor %\(tensor.name) \(formatShape(tensor.shape)): merge input %\(input) has shape \(formatShape(declared.shape))")
                 }
             }
         }

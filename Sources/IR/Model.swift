@@ -21,21 +21,56 @@ public struct TensorLocation: Equatable, Sendable {
     }
 }
 
-/// A weight tensor: the IR never holds weight values, only their description and location.
+/// Where a tensor's values come from.
+public enum TensorOrigin: Equatable, Sendable {
+    /// Bytes stored in one of the model's files.
+    case file(TensorLocation)
+    /// LaCo's layer merge (RDSC): `base + Σ_k (delta_k − base)`, computed in f32 in the order
+    /// written and rounded once to the declared dtype. Inputs are tensors declared earlier, so
+    /// merges may nest (a merged layer folded again) but never form a cycle.
+    case merge(base: String, deltas: [String])
+
+    /// The tensors this one is computed from (none for stored tensors).
+    public var inputs: [String] {
+        switch self {
+        case .file: return []
+        case let .merge(base, deltas): return [base] + deltas
+        }
+    }
+}
+
+/// A weight tensor: the IR never holds weight values, only their description and where they
+/// come from (a file range, or an expression over other tensors).
 public struct TensorDecl: Equatable, Sendable {
     public var name: String
     public var dtype: DType
     public var shape: [Int]
-    public var location: TensorLocation
+    public var origin: TensorOrigin
 
     public init(name: String, dtype: DType, shape: [Int], location: TensorLocation) {
+        self.init(name: name, dtype: dtype, shape: shape, origin: .file(location))
+    }
+
+    public init(name: String, dtype: DType, shape: [Int], origin: TensorOrigin) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
-        self.location = location
+        self.origin = origin
+    }
+
+    /// The file range of a stored tensor; nil for a derived one.
+    public var location: TensorLocation? {
+        get {
+            if case let .file(location) = origin { return location }
+            return nil
+        }
+        set { if let newValue { origin = .file(newValue) } }
     }
 
     public var elementCount: Int { checkedElementCount(shape) ?? 0 }
+
+    /// Bytes the tensor takes in its dtype, stored or once materialised.
+    public var byteCount: Int { elementCount * dtype.byteSize }
 }
 
 /// A named use of a tensor inside a component (`q.weight`, `norm.weight`, `token`, ...).

@@ -24,6 +24,20 @@ extension ModelIR {
         return names
     }
 
+    /// Tensors the model needs declared: the referenced ones and, transitively, the inputs of
+    /// merged tensors among them. Inputs that no component uses directly are not stored in a
+    /// runtime file and not counted as kept parameters.
+    public var requiredTensors: Set<String> {
+        var required = referencedTensors
+        var pending = Array(required)
+        while let name = pending.popLast() {
+            for input in tensor(named: name)?.origin.inputs ?? [] where required.insert(input).inserted {
+                pending.append(input)
+            }
+        }
+        return required
+    }
+
     /// Whether some slot runs sub-block `index` (in its own slot or as a re-use).
     public func isRun(_ index: Int) -> Bool { schedule.contains(.run(index)) }
 

@@ -1,7 +1,7 @@
 import SkrrIR
 
-/// Drops every tensor no component or running slot references, and every file left without
-/// tensors. Re-used sub-blocks keep one copy of their weights; T5's shared position-bias table
+/// Drops every tensor no component or running slot references (keeping the inputs of merged
+/// tensors that are still needed), and every file left without tensors. Re-used sub-blocks keep one copy of their weights; T5's shared position-bias table
 /// belongs to the model (not to block 0's attention) and so survives when that sub-block is
 /// skipped (DESIGN.md §4).
 public struct DeadWeightElim: ModelPass {
@@ -12,15 +12,20 @@ public struct DeadWeightElim: ModelPass {
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         var result = model
-        let referenced = model.referencedTensors
-        result.tensors = model.tensors.filter { referenced.contains($0.name) }
+        let required = model.requiredTensors
+        result.tensors = model.tensors.filter { required.contains($0.name) }
         // Renumber the files that still hold a tensor, keeping their order.
-        let usedFiles = Set(result.tensors.map(\.location.file))
+        let usedFiles = Set(result.tensors.compactMap(\.location?.file))
         let keptFiles = model.files.indices.filter { usedFiles.contains($0) }
         var newIndex: [Int: Int] = [:]
         for (new, old) in keptFiles.enumerated() { newIndex[old] = new }
         result.files = keptFiles.map { model.files[$0] }
-        for i in result.tensors.indices { result.tensors[i].location.file = newIndex[result.tensors[i].location.file]! }
+        for i in result.tensors.indices {
+            if case var .file(location) = result.tensors[i].origin {
+                location.file = newIndex[location.file]!
+                result.tensors[i].origin = .file(location)
+            }
+        }
         let dropped = model.tensors.count - result.tensors.count
         context.statistics.append((Self.name, "dropped \(dropped) tensors and \(model.files.count - result.files.count) files"))
         return result

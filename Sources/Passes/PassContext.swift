@@ -26,6 +26,8 @@ public final class PassContext {
     public var searchOrder: [Int] = []
     /// D after each step of the search order (same length as `searchOrder`).
     public var searchDiscrepancies: [Double] = []
+    /// Layers folded by merged weights (LaCo), in the order the merges were accepted.
+    public var merges: [(base: Int, folded: [Int])] = []
     /// D of the model after the last pass that measured it.
     public var discrepancy: Double?
     /// One line per pass: name and what it did.
@@ -80,4 +82,22 @@ public struct PassOptions {
 /// one minus this).
 public protocol BlockSimilarityMeter: AnyObject {
     func blockInputOutputCosines() throws -> [Double]
+}
+
+/// Measures a whole candidate model, weights included: for passes that change weights (LaCo's
+/// merged layers) rather than only the schedule.
+public protocol ModelScorer: AnyObject {
+    func measure(_ model: ModelIR) throws -> ModelMeasurement
+}
+
+public struct ModelMeasurement: Equatable, Sendable {
+    /// The scorer's D against the dense model.
+    public var discrepancy: Double
+    /// Mean cosine similarity between the candidate's and the dense model's final hidden states
+    /// over the calibration prompts' tokens (LaCo's acceptance criterion).
+    public var outputCosine: Double
+    public init(discrepancy: Double, outputCosine: Double) {
+        self.discrepancy = discrepancy
+        self.outputCosine = outputCosine
+    }
 }

@@ -23,6 +23,8 @@ public enum PassRegistry {
         Entry(name: DeadWeightElim.name, summary: DeadWeightElim.summary, options: [], make: { _ in DeadWeightElim() }),
         Entry(name: ShortGPTPrune.name, summary: ShortGPTPrune.summary, options: ShortGPTPrune.optionNames,
               make: { try ShortGPTPrune(options: $0) }),
+        Entry(name: LayerCollapse.name, summary: LayerCollapse.summary, options: LayerCollapse.optionNames,
+              make: { try LayerCollapse(options: $0) }),
     ]
 
     /// The pruning methods `-O prune --method M` compares on the same data and report.
@@ -30,7 +32,8 @@ public enum PassRegistry {
 
     /// The pipeline `-O prune` runs for a method: Skrr is skip-search, reuse-rewrite and
     /// dead-weight-elim; skip-only drops re-use; FinerCut is greedy (beam 1) under plain output
-    /// MSE (its scorer leaves out the null prompt and the projection); ShortGPT removes blocks.
+    /// MSE (its scorer leaves out the null prompt and the projection); ShortGPT removes blocks;
+    /// LaCo folds layers into merged weights.
     public static func prunePipeline(method: String, sparsity: Double, beam: Int) throws -> [PassInvocation] {
         let search = { (beam: Int) in PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]) }
         let dwe = PassInvocation(name: DeadWeightElim.name)
@@ -39,8 +42,7 @@ public enum PassRegistry {
         case "skip-only": return [search(beam), dwe]
         case "finercut": return [search(1), dwe]
         case "shortgpt": return [PassInvocation(name: ShortGPTPrune.name, options: [("sparsity", "\(sparsity)")]), dwe]
-        case "laco":
-            throw SkrrError(key: "--method laco", "not available yet: LaCo folds layers into merged weights, which the IR cannot hold yet")
+        case "laco": return [PassInvocation(name: LayerCollapse.name, options: [("sparsity", "\(sparsity)")]), dwe]
         default: throw SkrrError(key: "--method \(method)", "unknown method (known: \(methods.joined(separator: ", ")))")
         }
     }

@@ -52,11 +52,12 @@ struct CalibrationSetup {
                                      preset: preset, projection: method == "finercut" ? nil : projection, options: options)
     }
 
-    /// D of the result on the held-out prompts (with the null term, as Skrr defines D).
+    /// D of the result (schedule and weights) on the held-out prompts (with the null term, as Skrr
+    /// defines D).
     func evalDiscrepancy(of result: ModelIR) throws -> Double? {
         guard let evalPrompts else { return nil }
         let scorer = try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: evalPrompts, nullPrompt: nullPrompt,
                                            preset: preset, projection: projection)
-        return try scorer.score([result.schedule], base: imported.ir.schedule)[0]
+        return try scorer.discrepancy(of: result)
     }
 }

@@ -128,7 +128,7 @@ struct Compile: ParsableCommand {
             let imported = try ModelImporter.importModel(at: model, encoder: encoder)
             if !noWeightCheck { try WeightScan.check(imported) }
             let invocations = try pipelineInvocations()
-            let needsScorer = invocations.contains { [SkipSearch.name, ReuseRewrite.name, ShortGPTPrune.name].contains($0.name) }
+            let needsScorer = invocations.contains { [SkipSearch.name, ReuseRewrite.name, ShortGPTPrune.name, LayerCollapse.name].contains($0.name) }
             let calibration = needsScorer || eval != nil ? try CalibrationSetup(imported: imported, command: self) : nil
             let context = PassContext(scorer: needsScorer ? try calibration!.scorer(forMethod: method) : nil)
             var result = imported.ir

@@ -17,7 +17,7 @@ enum PruneReport {
             case .run: break
             }
         }
-        let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.location.length ?? 0) }
+        let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.byteCount ?? 0) }
         let stats = context.scorer?.statistics
         return .object([
             ("method", .string(method)),
@@ -31,6 +31,9 @@ enum PruneReport {
             ("bytes_out", .number(keptBytes)),
             ("skipped", .array(skipped)),
             ("reused", .object(reused)),
+            ("merged", .array(context.merges.map {
+                .object([("into", .number($0.base)), ("folded", .array($0.folded.map { .number($0) }))])
+            })),
             ("search_order", .array(context.searchOrder.map { .number($0) })),
             ("search_discrepancy", .array(context.searchDiscrepancies.map { .number($0) })),
             ("discrepancy", context.discrepancy.map { .number($0) } ?? .null),

@@ -7,7 +7,7 @@ enum PruneSummary {
     static func text(source: ModelIR, result: ModelIR, method: String, context: PassContext, evalDiscrepancy: Double?,
                      calibrationCount: Int?, seconds: Double) -> String {
         func bytes(_ model: ModelIR) -> Int {
-            model.referencedTensors.reduce(0) { $0 + (model.tensor(named: $1)?.location.length ?? 0) }
+            model.referencedTensors.reduce(0) { $0 + (model.tensor(named: $1)?.byteCount ?? 0) }
         }
         func describe(_ slot: Int) -> String {
             "\(slot % 2 == 0 ? "attention" : "ffn") \(slot / 2)"
@@ -27,6 +27,10 @@ enum PruneSummary {
             "  skipped: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))",
             "  re-used: \(reused.isEmpty ? "none" : reused.joined(separator: ", "))",
         ]
+        if !context.merges.isEmpty {
+            let merges = context.merges.map { "block\($0.folded.count == 1 ? "" : "s") \($0.folded.map(String.init).joined(separator: " ")) → block \($0.base)" }
+            lines.append("  merged (LaCo): " + merges.joined(separator: ", "))
+        }
         if let d = context.discrepancy {
             var line = "  discrepancy D: \(d) on \(calibrationCount.map { "\($0) calibration prompts" } ?? "calibration")"
             if let evalDiscrepancy { line += ", \(evalDiscrepancy) held out" }

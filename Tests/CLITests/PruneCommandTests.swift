@@ -56,10 +56,41 @@ import Testing
         }
     }
 
-    @Test func lacoIsRefusedAsNotYetAvailable() throws {
-        let result = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--method", "laco", "--emit-ir"])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("LaCo folds layers into merged weights"), "\(result.stderr)")
+    /// LaCo on every family: merged weights, the same report, held-out D measured on the merged
+    /// model (not on its schedule alone), and an IR that verifies.
+    @Test(arguments: ["t5-v1_1", "umt5", "clip", "bert", "pixart-pipeline"])
+    func lacoMergesLayersOnEveryFamily(_ fixture: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let held = dir + "/held.txt"
+        try "a quiet harbor at dawn\nthree cats on a red sofa\n".write(toFile: held, atomically: true, encoding: .utf8)
+        let result = try runSkrrc([TestPaths.fixture(fixture), "-O", "prune", "--method", "laco", "--sparsity", "0.2",
+                                   "--calib-size", "8", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("merged (LaCo): block"), "\(result.stdout)")
+        let r = try report(dir + "/r.json")
+        #expect(r["method"] as? String == "laco")
+        #expect((r["sparsity"] as! Double) >= 0.2)
+        #expect((r["reused"] as! [String: Int]).isEmpty)
+        let merged = try #require(r["merged"] as? [[String: Any]])
+        #expect(!merged.isEmpty)
+        let skipped = Set(r["skipped"] as! [Int])
+        let folded = merged.flatMap { $0["folded"] as! [Int] }
+        #expect(skipped == Set(folded.flatMap { [2 * $0, 2 * $0 + 1] }), "the folded blocks' slots are the skipped ones")
+        #expect((r["eval_discrepancy"] as? Double ?? -1) > 0)
+        let ir = try String(contentsOfFile: dir + "/p.ir", encoding: .utf8)
+        #expect(ir.contains(" merge base %"))
+        let reparsed = try runSkrrc(["opt", dir + "/p.ir"])
+        #expect(reparsed.status == 0, "\(reparsed.stderr)")
+    }
+
+    @Test func lacoOptionsGoThroughPasses() throws {
+        let result = try runSkrrc([TestPaths.fixture("clip"), "--passes", "laco{sparsity=0.3 layers=2 threshold=0.99},dead-weight-elim",
+                                   "--calib-size", "8", "--emit-ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("laco: "), "\(result.stderr)")
+        let bad = try runSkrrc([TestPaths.fixture("clip"), "--passes", "laco{sparsity=0.3 layers=0}", "--emit-ir"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("option layers=0 must be an integer in 1...64"), "\(bad.stderr)")
     }
 
     @Test func unreachableSparsityIsBadInput() throws {

@@ -39,6 +39,36 @@ import Testing
         #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
     }
 
+    /// A LaCo result runs from its runtime file exactly like its IR, and the file stores the
+    /// merged tensors but none of their inputs.
+    @Test(arguments: ["t5-v1_1", "umt5", "clip-proj", "bert"])
+    func lacoFileStoresMergedWeightsOnly(_ fixture: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let prune = ["-O", "prune", "--method", "laco", "--sparsity", "0.15", "--calib-size", "8"]
+        try compile(fixture, prune, out: dir + "/x.skrr")
+        try compile(fixture, prune, out: dir + "/x.ir")
+        let ids = ["--ids", "5 17 9 3 1", "--ids", "7 2 1"]
+        try run(dir + "/x.skrr", ids, out: dir + "/a.npy")
+        try run(dir + "/x.ir", ids, out: dir + "/b.npy")
+        #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
+        // Tensors some running component names; folded sub-blocks name merge inputs only.
+        let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
+        var used = Set<String>()
+        var inFoldedBlock = false
+        for line in ir.split(separator: "\n") {
+            if line.hasPrefix("  ") && !line.hasPrefix("    ") { inFoldedBlock = line.contains("runs in no slot") }
+            let words = line.split(separator: " ")
+            if !inFoldedBlock, line.hasPrefix("    "), words.count == 2, words[1].hasPrefix("%") { used.insert(String(words[1])) }
+        }
+        #expect(ir.contains("runs in no slot; weights kept only as merge inputs"))
+        #expect(ir.contains(" merge base %"))
+        let inspect = try runSkrrc(["inspect", dir + "/x.skrr", "--verify"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("weights \(used.count) tensors,"), "\(used.count) used tensors\n\(inspect.stdout)")
+        try compile(fixture, prune, out: dir + "/y.skrr")
+        #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
+    }
+
     @Test func denseFileMatchesTheModelFolder() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         for fixture in ["t5-v1_1-sharded", "t5-relu", "clip", "t5-v1_1-bf16"] {

@@ -30,7 +30,7 @@ import Testing
     @Test func unknownPassIsBadUsageAndListsPasses() throws {
         let result = try runSkrrc(["opt", "-", "--passes", "skip-everything"], stdin: "")
         #expect(result.status == 64)
-        #expect(result.stderr.contains("unknown pass (available: skip-search, reuse-rewrite, dead-weight-elim, shortgpt)"), "\(result.stderr)")
+        #expect(result.stderr.contains("unknown pass (available: skip-search, reuse-rewrite, dead-weight-elim, shortgpt, laco)"), "\(result.stderr)")
     }
 
     @Test func malformedPipelineIsBadUsage() throws {

@@ -6,7 +6,7 @@ import SkrrSupport
 /// It streams with `pread` rather than walking the mmap, so resident memory stays flat.
 public enum WeightScan {
     public static func check(_ model: ImportedModel, showProgress: Bool = true) throws {
-        let totalBytes = model.ir.tensors.reduce(0) { $0 + $1.location.length }
+        let totalBytes = model.ir.tensors.reduce(0) { $0 + $1.byteCount }
         let progress = showProgress && totalBytes > 256 << 20 ? ProgressBar("checking weights", total: Double(totalBytes)) : nil
         defer { progress?.finish() }
         var done = 0

@@ -1,0 +1,98 @@
+import SkrrBackend
+import SkrrIR
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// Scoring of whole candidate models, weights included (LaCo's merged layers, and held-out
+/// evaluation of any pass's result). Such a candidate shares no cached state with the dense
+/// model's schedule search, so it runs from the embeddings on every calibration batch.
+extension DiscrepancyScorer: ModelScorer {
+    public func measure(_ model: ModelIR) throws -> ModelMeasurement {
+        let reference = try denseHiddenStates()
+        let (runner, states) = try runAll(model)
+        var cosineSum = 0.0, rows = 0
+        for (i, state) in states.prefix(calibration.count).enumerated() {
+            let hidden = try consumedHidden(state, finishedBy: runner)
+            let d = runner.program.spec.hiddenSize
+            for row in 0..<(hidden.count / d) {
+                cosineSum += cosine(hidden[(row * d)..<((row + 1) * d)], reference[i][(row * d)..<((row + 1) * d)])
+                rows += 1
+            }
+        }
+        let cosine = cosineSum / Double(max(rows, 1))
+        return ModelMeasurement(discrepancy: try discrepancy(runner: runner, states: states), outputCosine: cosine)
+    }
+
+    /// D of a whole model (its schedule and its weights) against the dense model.
+    public func discrepancy(of model: ModelIR) throws -> Double {
+        let (runner, states) = try runAll(model)
+        return try discrepancy(runner: runner, states: states)
+    }
+
+    /// Runs `model` on every batch (calibration, then the null prompt) up to the final states.
+    func runAll(_ model: ModelIR) throws -> (Interpreter, [ForwardState]) {
+        let program = try Lowering.lower(model)
+        guard program.spec == interpreter.program.spec else {
+            throw SkrrError(key: model.name, "the candidate's encoder configuration differs from the dense model's")
+        }
+        let weights = try candidateWeights(model)
+        let runner = try Interpreter(program: program, weights: weights)
+        var states = try allBatches.map { try runner.begin($0) }
+        for slot in program.slots where slot != .skip {
+            for i in states.indices { try runner.apply(slot, to: &states[i]) }
+            statistics.subBlockEvaluations += 1
+        }
+        statistics.candidatesScored += 1
+        statistics.naiveSubBlockEvaluations += program.slots.filter { $0 != .skip }.count
+        return (runner, states)
+    }
+
+    func discrepancy(runner: Interpreter, states: [ForwardState]) throws -> Double {
+        var squared = 0.0, count = 0
+        for (i, state) in states.prefix(calibration.count).enumerated() {
+            let (s, n) = try squaredError(state, against: denseOutputs[i], finishedBy: runner)
+            squared += s
+            count += n
+        }
+        var d = squared / Double(max(count, 1))
+        if null != nil, let denseNull, let state = states.last {
+            let (s, n) = try squaredError(state, against: denseNull, finishedBy: runner)
+            d += s / Double(max(n, 1))
+        }
+        return d
+    }
+
+    /// The candidate's stored tensors are the dense model's (found by name, and required to be
+    /// the same declaration); merged tensors are computed from them.
+    func candidateWeights(_ model: ModelIR) throws -> WeightSource {
+        var denseIndex: [String: Int] = [:]
+        for (index, tensor) in denseModel.tensors.enumerated() { denseIndex[tensor.name] = index }
+        let dense = denseModel
+        let source = denseWeights
+        return try DerivedWeights(model: model) { _, tensor in
+            guard let found = denseIndex[tensor.name], dense.tensors[found] == tensor else {
+                throw SkrrError(key: tensor.name, "is not a tensor of the dense model the scorer was built for")
+            }
+            return source.bytes(ofTensor: found)
+        }
+    }
+
+    func denseHiddenStates() throws -> [[Float]] {
+        if let denseHidden { return denseHidden }
+        let computed = try calibration.map { try consumedHidden(run(denseModel.schedule, on: $0), finishedBy: interpreter) }
+        denseHidden = computed
+        return computed
+    }
+}
+
+private func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for (x, y) in zip(a, b) {
+        dot += Double(x) * Double(y)
+        na += Double(x) * Double(x)
+        nb += Double(y) * Double(y)
+    }
+    let denominator = (na * nb).squareRoot()
+    return denominator > 0 ? dot / denominator : (na == nb ? 1 : 0)
+}
