@@ -2,7 +2,7 @@ import SkrrIR
 import SkrrPasses
 
 /// `--plot FILE.svg`: the slot map of the result (one column per block; attention above, FFN
-/// below; kept, skipped or re-used, with parameter counts) and, when a search ran, the
+/// below; kept, skipped, re-used or holding merged weights, with parameter counts) and, when a search ran, the
 /// discrepancy D along the search order. Plain deterministic SVG: same input, same bytes.
 enum PlotSVG {
     static func render(source: ModelIR, result: ModelIR, method: String, context: PassContext) -> String {
@@ -16,8 +16,14 @@ enum PlotSVG {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(fmt(width))\" height=\"\(fmt(height))\" font-family=\"sans-serif\" font-size=\"11\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
             "<text x=\"10\" y=\"22\" font-size=\"15\">\(escape(source.name)): \(escape(method)), \(percent(result.sparsity)) of \(grouped(source.sourceParameters)) parameters removed</text>",
-            "<text x=\"10\" y=\"42\" fill=\"#555\">kept <tspan fill=\"#2b6cb0\">■</tspan> attention <tspan fill=\"#2f855a\">■</tspan> ffn · <tspan fill=\"#bbb\">■</tspan> skipped · <tspan fill=\"#dd6b20\">■</tspan> re-used (←source)</text>",
+            "<text x=\"10\" y=\"42\" fill=\"#555\">kept <tspan fill=\"#2b6cb0\">■</tspan> attention <tspan fill=\"#2f855a\">■</tspan> ffn · <tspan fill=\"#bbb\">■</tspan> skipped · <tspan fill=\"#dd6b20\">■</tspan> re-used (←source)\(context.merges.isEmpty ? "" : " · <tspan fill=\"#6b46c1\">■</tspan> merged weights (+folded blocks)")</text>",
         ]
+        // Blocks LaCo folded into each base block (nested merges accumulate).
+        var merged: [Int: [Int]] = [:]
+        for merge in context.merges {
+            merged[merge.base, default: []] += merge.folded.flatMap { [$0] + (merged[$0] ?? []) }
+            merged[merge.base]!.sort()
+        }
         for (row, label) in ["attention", "ffn"].enumerated() {
             let y = top + Double(row) * (cell + gap)
             svg.append("<text x=\"10\" y=\"\(fmt(y + cell / 2 + 4))\">\(label)</text>")
@@ -28,6 +34,8 @@ enum PlotSVG {
                 let (fill, note): (String, String)
                 switch result.schedule[slot] {
                 case .skip: (fill, note) = ("#bbbbbb", "skipped")
+                case let .run(s) where s == slot && !(merged[block] ?? []).isEmpty:
+                    (fill, note) = ("#6b46c1", "+" + merged[block]!.map(String.init).joined(separator: ","))
                 case let .run(s) where s == slot: (fill, note) = (row == 0 ? "#2b6cb0" : "#2f855a", "")
                 case let .run(s): (fill, note) = ("#dd6b20", "←\(s)")
                 }

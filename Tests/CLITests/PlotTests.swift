@@ -24,4 +24,21 @@ import Testing
         #expect(svg.contains("discrepancy D along the search order"))
         #expect(svg.components(separatedBy: "<circle ").count - 1 == (report["search_order"] as! [Int]).count)
     }
+
+    /// LaCo's base block is drawn as holding merged weights, naming the blocks folded into it.
+    @Test func plotMarksMergedBlocks() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--method", "laco", "--sparsity", "0.3",
+                                   "--calib-size", "8", "--plot", dir + "/p.svg", "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let svg = try String(contentsOfFile: dir + "/p.svg", encoding: .utf8)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
+        let merges = report["merged"] as! [[String: Any]]
+        #expect(merges.count == 1)
+        let folded = (merges[0]["folded"] as! [Int]).map(String.init).joined(separator: ",")
+        // Both sub-blocks of the base block, each noting the folded blocks.
+        #expect(svg.components(separatedBy: "rx=\"4\" fill=\"#6b46c1\"").count - 1 == 2)
+        #expect(svg.components(separatedBy: ">+\(folded)</text>").count - 1 == 2, "\(folded)")
+        #expect(svg.contains("merged weights (+folded blocks)"))
+    }
 }
