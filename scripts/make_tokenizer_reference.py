@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes fixtures/tokenizer-reference/{t5,clip,bert,minilm}.json: the ids transformers gives for
+"""Writes fixtures/tokenizer-reference/{t5,t5-trained,clip,bert,minilm}.json: the ids transformers gives for
 about 300 prompts, so the Swift tokenizers of the runtime (Sources/Runtime/Tokenizers) can be
 checked for exact parity (Tests/RuntimeTests/TokenizerParityTests.swift).
 
@@ -9,6 +9,7 @@ Each file is a JSON list of {"text", "ids", "ids_max16"}:
 
 Tokenizers are loaded exactly as a user would, with AutoTokenizer.from_pretrained(folder):
   t5     fixtures/t5-v1_1                 (T5Tokenizer, SentencePiece unigram)
+  t5-trained fixtures/t5-trained          (T5Tokenizer, SentencePiece unigram, 1000 pieces)
   clip   fixtures/clip                    (CLIPTokenizer, byte-level BPE)
   bert   fixtures/bert                    (BertTokenizer, WordPiece, lower-cased)
   minilm the real sentence-transformers/all-MiniLM-L6-v2 tokenizer (Apache-2.0), taken from the
@@ -437,6 +438,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sources = {
             "t5": "fixtures/t5-v1_1",
+            "t5-trained": "fixtures/t5-trained",
             "clip": "fixtures/clip",
             "bert": "fixtures/bert",
             "minilm": minilm_folder(tmp),

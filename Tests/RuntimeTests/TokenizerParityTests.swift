@@ -59,6 +59,31 @@ func expectParity(_ tokenizer: some PromptTokenizer, reference name: String) thr
         try expectParity(try SentencePieceTokenizer(path: TestPaths.fixture("t5-v1_1/spiece.model")), reference: "t5")
     }
 
+    @Test func t5TrainedSentencePieceMatchesTransformers() throws {
+        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("t5-trained/spiece.model"))
+        #expect(tokenizer.padId == 0 && tokenizer.eosId == 1 && tokenizer.unkId == 2 && tokenizer.vocabularySize == 1000)
+        try expectParity(tokenizer, reference: "t5-trained")
+    }
+
+    /// t5-trained's reference.safetensors was computed from real prompts (the texts are in its
+    /// metadata): our tokenizer must give exactly the ids transformers fed the model there.
+    @Test func t5TrainedReferencePromptsGiveTheReferenceIds() throws {
+        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("t5-trained/spiece.model"))
+        let reference = try ReferenceFile(fixture: "t5-trained")
+        let batchPrompts = try #require(reference.metadata("batch_prompts"))
+        let prompts = try #require(try JSONParser.parse(batchPrompts).arrayValue).compactMap(\.stringValue)
+        let ids = try reference.rows("input_ids"), mask = try reference.rows("attention_mask")
+        #expect(prompts.count == 3 && ids.count == 3)
+        for (prompt, (row, rowMask)) in zip(prompts, zip(ids, mask)) {
+            let length = Int(rowMask.reduce(0, +))
+            #expect(rowMask.prefix(length).allSatisfy { $0 == 1 } && row[length...].allSatisfy { $0 == tokenizer.padId })
+            #expect(try tokenizer.encode(prompt, maxLength: nil) == Array(row.prefix(length)), "\(prompt)")
+        }
+        let single = try #require(reference.metadata("single_prompt"))
+        #expect(single == "a red cube on a glass table")
+        #expect(try tokenizer.encode(single, maxLength: nil) == reference.rows("single_input_ids")[0])
+    }
+
     @Test func clipBPEMatchesTransformers() throws {
         let tokenizer = try CLIPTokenizer(
             vocabPath: TestPaths.fixture("clip/vocab.json"), mergesPath: TestPaths.fixture("clip/merges.txt"))
