@@ -97,7 +97,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--sparsities", type=float, nargs="+", default=[0.25, 0.33, 0.40])
-    ap.add_argument("--methods", nargs="+", default=["skrr", "skip-only", "finercut", "shortgpt"])
+    ap.add_argument("--methods", nargs="+", default=["skrr", "skip-only", "finercut", "shortgpt", "laco"])
     ap.add_argument("--calib-size", type=int, default=128)
     ap.add_argument("--sentence", action="store_true", help="also measure nearest-neighbour agreement")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/out/quality"))
@@ -117,8 +117,16 @@ def main():
         for sparsity in args.sparsities:
             tag = f"{method}-{sparsity}"
             ir, report = os.path.join(out, tag + ".ir"), os.path.join(out, tag + ".json")
-            run([args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
-                 "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir])
+            cmd = [args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
+                   "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir]
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            if result.returncode != 0 and "is unreachable" in result.stderr:
+                # Whole-block methods cannot reach every target: a row says so instead of a number.
+                rows.append({"method": method, "target": sparsity, "unreachable": result.stderr.strip()})
+                print(json.dumps(rows[-1]), file=sys.stderr)
+                continue
+            if result.returncode != 0:
+                sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
             r = json.load(open(report))
             h, _ = encode(args.skrrc, ir, held, os.path.join(out, tag + ".safetensors"))
             run([args.skrrc, "run", ir, "--prompt", "", "-o", os.path.join(out, tag + "-null.npy")])
@@ -126,17 +134,23 @@ def main():
             row = {"method": method, "target": sparsity, "sparsity": r["sparsity"], "eval_d": r["eval_discrepancy"],
                    "calib_d": r["discrepancy"], "cosine": stats(dense_h, h, mask),
                    "null_norm": float(np.linalg.norm(null) / np.linalg.norm(dense_null)),
-                   "skipped": r["skipped"], "reused": r["reused"], "seconds": r["seconds"]}
+                   "skipped": r["skipped"], "reused": r["reused"], "merged": r.get("merged", []), "seconds": r["seconds"]}
             if args.sentence:
                 row["nn"] = nn_agreement(dense_h, h, mask)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
     json.dump(rows, open(os.path.join(out, "rows.json"), "w"), indent=1)
-    svg_plot(args.name, rows, os.path.join(out, f"quality-{args.name}.svg"))
+    svg_plot(args.name, [r for r in rows if "unreachable" not in r], os.path.join(out, f"quality-{args.name}.svg"))
     head = "| method | target | sparsity | held-out D | calib D | cosine | null norm |" + (" NN agree |" if args.sentence else "") + " skipped | re-used |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
+        if "unreachable" in r:
+            cells = head.count("|") - 3
+            print(f"| {r['method']} | {r['target']:.2f} |" + " unreachable |" * cells)
+            continue
+        if r["merged"]:
+            r["reused"] = "merged " + ", ".join(f"{m['folded']}→{m['into']}" for m in r["merged"])
         nn = f" {r['nn']:.3f} |" if args.sentence else ""
         print(f"| {r['method']} | {r['target']:.2f} | {r['sparsity']:.3f} | {r['eval_d']:.5f} | {r['calib_d']:.5f} | {r['cosine']:.4f} | {r['null_norm']:.3f} |{nn} {r['skipped']} | {r['reused']} |")
 
