@@ -13,7 +13,7 @@ Writes a markdown table and one SVG plot of held-out D vs sparsity per model.
 
     python3 bench/quality.py --skrrc .build/release/skrrc --model bench/out/minilm --name minilm
 """
-import argparse, json, os, subprocess, sys
+import argparse, json, math, os, subprocess, sys
 import numpy as np
 from safetensors.numpy import load_file
 
@@ -56,32 +56,41 @@ def nn_agreement(dense, pruned, mask):
 
 
 def svg_plot(name, rows, path):
+    """Held-out D on a log axis: methods differ by factors (LaCo) and by percents (the rest)."""
     methods = sorted({r["method"] for r in rows}, key=list(COLORS).index)
     xs = [r["sparsity"] for r in rows]
     ys = [r["eval_d"] for r in rows]
     x0, x1 = min(xs) - 0.02, max(xs) + 0.02
-    y1 = max(ys) * 1.1 if ys else 1
-    W, H, L, T = 560, 320, 70, 40
+    nice = [m * 10 ** e for e in range(-6, 7) for m in (1, 2, 5)]
+    lo = max([t for t in nice if t <= min(ys)], default=0.1) if ys else 0.1
+    hi = min([t for t in nice if t >= max(ys)], default=1) if ys else 1
+    W, H, L, T = 560, 360, 70, 40
     px = lambda x: L + (x - x0) / (x1 - x0) * (W - L - 150)
-    py = lambda y: T + (1 - y / y1) * (H - T - 50)
+    py = lambda y: T + (1 - (math.log10(y) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))) * (H - T - 50)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
            '<rect width="100%" height="100%" fill="white"/>',
-           f'<text x="10" y="22" font-size="14">{name}: held-out discrepancy D vs sparsity</text>',
-           f'<line x1="{L}" y1="{py(0):.1f}" x2="{W-150}" y2="{py(0):.1f}" stroke="#333"/>',
-           f'<line x1="{L}" y1="{T}" x2="{L}" y2="{py(0):.1f}" stroke="#333"/>',
-           f'<text x="{L-6}" y="{T+4}" text-anchor="end">{y1:.3g}</text>',
-           f'<text x="{L-6}" y="{py(0)+4:.1f}" text-anchor="end">0</text>']
+           f'<text x="10" y="22" font-size="14">{name}: held-out discrepancy D vs sparsity (log scale)</text>',
+           f'<line x1="{L}" y1="{py(lo):.1f}" x2="{W-150}" y2="{py(lo):.1f}" stroke="#333"/>',
+           f'<line x1="{L}" y1="{T}" x2="{L}" y2="{py(lo):.1f}" stroke="#333"/>']
+    decade = 10 ** math.floor(math.log10(lo))
+    while decade <= hi * 1.0001:
+        for m in (1, 2, 5):
+            tick = decade * m
+            if lo * 0.9999 <= tick <= hi * 1.0001:
+                out.append(f'<line x1="{L}" y1="{py(tick):.1f}" x2="{W-150}" y2="{py(tick):.1f}" stroke="#eee"/>')
+                out.append(f'<text x="{L-6}" y="{py(tick)+4:.1f}" text-anchor="end">{tick:.3g}</text>')
+        decade *= 10
     last = None
     for x in sorted(set(round(v, 3) for v in xs)):
         if last is not None and px(x) - px(last) < 36:
             continue  # labels closer than this would overlap
-        out.append(f'<text x="{px(x):.1f}" y="{py(0)+16:.1f}" text-anchor="middle">{x*100:.1f}%</text>')
+        out.append(f'<text x="{px(x):.1f}" y="{py(lo)+16:.1f}" text-anchor="middle">{x*100:.1f}%</text>')
         last = x
     for i, method in enumerate(methods):
         pts = sorted((r["sparsity"], r["eval_d"]) for r in rows if r["method"] == method)
         color = COLORS.get(method, "#000")
         # Earlier methods are drawn wider underneath, so identical curves stay visible.
-        width = 2 + 2.5 * (len(methods) - 1 - i)
+        width = 2 + 1.5 * (len(methods) - 1 - i)
         out.append(f'<polyline fill="none" stroke="{color}" stroke-width="{width}" stroke-linejoin="round" points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)}"/>')
         for x, y in pts:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
