@@ -39,6 +39,39 @@ import Testing
         #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
     }
 
+    /// On the trained fixture `-O prune` picks re-use by itself: the report follows the re-use
+    /// rules and shows D lowered, and the runtime file runs like the IR with the re-used weights
+    /// stored once.
+    @Test func trainedFixtureReuseRoundTripsThroughTheRuntimeFile() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8", "--beam", "1"]
+        try compile("t5-trained", prune + ["--report", dir + "/r.json"], out: dir + "/x.skrr")
+        try compile("t5-trained", prune, out: dir + "/x.ir")
+        let report = try JSONSerialization.jsonObject(with: contents(dir + "/r.json")) as! [String: Any]
+        let reused = report["reused"] as! [String: Int]
+        #expect(!reused.isEmpty, "re-use is chosen on the trained fixture")
+        let skipped = Set(report["skipped"] as! [Int])
+        for (slot, source) in reused {
+            #expect(skipped.contains(Int(slot)!) && !skipped.contains(source) && Int(slot)! % 2 == source % 2)
+        }
+        let afterSearch = try #require((report["search_discrepancy"] as! [Double]).last)
+        #expect((report["discrepancy"] as! Double) < afterSearch, "re-use is taken only when it lowers D")
+        try run(dir + "/x.skrr", ["--prompt", "a red cube on a glass table", "--prompt", "two dogs"], out: dir + "/a.npy")
+        try run(dir + "/x.ir", ["--prompt", "a red cube on a glass table", "--prompt", "two dogs"], out: dir + "/b.npy")
+        #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
+        let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
+        var used = Set<String>()
+        var inDroppedBlock = false
+        for line in ir.split(separator: "\n") {
+            if line.hasPrefix("  ") && !line.hasPrefix("    ") { inDroppedBlock = line.contains("eliminated") }
+            let words = line.split(separator: " ")
+            if !inDroppedBlock, line.hasPrefix("    "), words.count == 2, words[1].hasPrefix("%") { used.insert(String(words[1])) }
+        }
+        let inspect = try runSkrrc(["inspect", dir + "/x.skrr"])
+        #expect(inspect.stdout.contains("weights \(used.count) tensors,"), "\(used.count)\n\(inspect.stdout)")
+        #expect(inspect.stdout.contains(": re-use sub-block "))
+    }
+
     /// A LaCo result runs from its runtime file exactly like its IR, and the file stores the
     /// merged tensors but none of their inputs.
     @Test(arguments: ["t5-v1_1", "umt5", "clip-proj", "bert"])
