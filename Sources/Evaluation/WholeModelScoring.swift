@@ -5,8 +5,9 @@ import SkrrRuntime
 import SkrrSupport
 
 /// Scoring of whole candidate models, weights included (LaCo's merged layers, and held-out
-/// evaluation of any pass's result). Such a candidate shares no cached state with the dense
-/// model's schedule search, so it runs from the embeddings on every calibration batch.
+/// evaluation of any pass's result). Slots before the first one whose weights differ from the
+/// dense model's compute exactly what the dense model computes, so a candidate resumes from the
+/// dense run's cached state there (LaCo scans from the top, so most of its prefix is shared).
 extension DiscrepancyScorer: ModelScorer {
     public func measure(_ model: ModelIR) throws -> ModelMeasurement {
         let reference = try denseHiddenStates()
@@ -38,14 +39,35 @@ extension DiscrepancyScorer: ModelScorer {
         }
         let weights = try candidateWeights(model)
         let runner = try Interpreter(program: program, weights: weights)
-        var states = try allBatches.map { try runner.begin($0) }
-        for slot in program.slots where slot != .skip {
+        var states: [ForwardState]
+        var start = 0
+        let shared = sharedPrefix(model)
+        if shared > 0, let dense = try? ensureCached(denseModel.schedule),
+           let boundary = dense.boundaries.keys.filter({ $0 <= shared }).max(), boundary > 0 {
+            states = dense.boundaries[boundary]!
+            start = boundary
+        } else {
+            states = try allBatches.map { try runner.begin($0) }
+        }
+        for slot in program.slots[start...] where slot != .skip {
             for i in states.indices { try runner.apply(slot, to: &states[i]) }
             statistics.subBlockEvaluations += 1
         }
         statistics.candidatesScored += 1
         statistics.naiveSubBlockEvaluations += program.slots.filter { $0 != .skip }.count
         return (runner, states)
+    }
+
+    /// How many leading slots of `model` run exactly the dense model's weights (same embeddings,
+    /// same shared position table, same sub-block in each slot with the same tensors).
+    func sharedPrefix(_ model: ModelIR) -> Int {
+        guard model.embeddings == denseModel.embeddings, model.positionBias == denseModel.positionBias,
+              model.schedule.count == denseModel.schedule.count else { return 0 }
+        for slot in model.schedule.indices {
+            guard model.schedule[slot] == denseModel.schedule[slot],
+                  model.subBlocks[slot].operands == denseModel.subBlocks[slot].operands else { return slot }
+        }
+        return model.schedule.count
     }
 
     func discrepancy(runner: Interpreter, states: [ForwardState]) throws -> Double {

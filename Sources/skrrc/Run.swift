@@ -91,6 +91,9 @@ struct Run: ParsableCommand {
             var outputName = output ?? "hidden"
             let family: String
             if model.hasSuffix(".skrr") {
+                if let encoder {
+                    throw SkrrError(file: model, key: "--encoder \(encoder)", "applies to a diffusers pipeline folder; a runtime file holds one encoder")
+                }
                 let file = try RuntimeFile(path: model)
                 program = file.program
                 weights = file
@@ -102,6 +105,9 @@ struct Run: ParsableCommand {
                 }
             } else {
                 let ir: ModelIR
+                if model.hasSuffix(".ir"), let encoder {
+                    throw SkrrError(file: model, key: "--encoder \(encoder)", "applies to a diffusers pipeline folder; an IR file holds one encoder")
+                }
                 if model.hasSuffix(".ir") {
                     let bytes = try readWholeFile(model)
                     ir = try IRParser.parse(String(decoding: bytes, as: UTF8.self), source: model)

@@ -79,6 +79,22 @@ import Testing
         #expect(try readNPY(dir + "/e.npy").shape == [1, 77, 40])
     }
 
+    /// --encoder picks a text encoder of a pipeline folder; on a file holding one encoder it is
+    /// refused rather than silently ignored.
+    @Test func encoderOptionOnASingleEncoderFileIsRefused() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let emitted = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-o", dir + "/m.ir"])
+        #expect(emitted.status == 0, "\(emitted.stderr)")
+        let compiled = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-o", dir + "/m.skrr"])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        for file in ["m.ir", "m.skrr"] {
+            let result = try runSkrrc(["run", dir + "/" + file, "--encoder", "text_encoder_2", "--ids", "5 1", "-o", dir + "/x.npy"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("'--encoder text_encoder_2': applies to a diffusers pipeline folder"), "\(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.npy"))
+    }
+
     @Test func requestsTheModelCannotServeAreBadInput() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let pooled = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 1", "--output", "pooled", "-o", dir + "/x.npy"])

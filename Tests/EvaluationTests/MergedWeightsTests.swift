@@ -130,6 +130,28 @@ import Testing
         #expect(measured.outputCosine < 1)
     }
 
+    /// A merge high in the encoder resumes from the dense run's cached prefix: bit-identical D
+    /// and cosine to running from the embeddings (a budget too small to cache anything), with
+    /// fewer sub-block runs.
+    @Test func mergedCandidatesResumeFromTheDensePrefix() throws {
+        let model = SyntheticModel(layers: 6)
+        func makeScorer(budget: Int) throws -> DiscrepancyScorer {
+            var options = DiscrepancyScorer.Options()
+            options.memoryBudget = budget
+            return try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 6),
+                                         nullPrompt: [1], preset: generic, options: options)
+        }
+        let cached = try makeScorer(budget: 1 << 30), uncached = try makeScorer(budget: 1)
+        let merged = try LayerCollapse(sparsity: 0.5).collapse(model.ir, base: 3, folded: [4, 5], step: 1)
+        _ = try cached.measure(model.ir)  // the dense run is now cached
+        let before = cached.statistics.subBlockEvaluations
+        let a = try cached.measure(merged), b = try uncached.measure(merged)
+        #expect(a == b)
+        #expect(a.discrepancy > 0)
+        // Slots 0–5 come from the cache; only the merged block 3 (slots 6, 7) runs.
+        #expect(cached.statistics.subBlockEvaluations - before == 2)
+    }
+
     /// For a schedule-only change, whole-model D is the schedule search's D, bit for bit.
     @Test func wholeModelDiscrepancyEqualsScheduleDiscrepancy() throws {
         let model = SyntheticModel(layers: 3)

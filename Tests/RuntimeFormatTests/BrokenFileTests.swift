@@ -190,6 +190,13 @@ func tensorIndex(_ m: UnsafeMutablePointer<Skrr__Manifest>, _ suffix: String) ->
         expectRefused(h, "not a multiple of the alignment 64")
     }
 
+    /// Two tensor entries pointing at the same bytes are a forged table, not a re-use.
+    @Test func overlappingTensorRangesAreRefused() {
+        var f = Self.good
+        f.editManifest { m in m.pointee.tensors[1]!.pointee.offset = m.pointee.tensors[0]!.pointee.offset }
+        expectRefused(f, "overlap")
+    }
+
     @Test func tensorLengthDisagreesWithShape() {
         var f = Self.good
         f.editManifest { m in m.pointee.tensors[2]!.pointee.length -= 4 }

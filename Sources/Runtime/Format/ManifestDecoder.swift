@@ -359,6 +359,19 @@ enum ManifestDecoder {
             }
         }
 
+        // Stored ranges may not overlap: the writer never shares bytes between entries, so an
+        // overlap means a forged or damaged table (re-used weights are one entry, not two).
+        var ranges = zip(tensors.map(\.name), extents).map { (name: "'\($0)'", extent: $1) }
+        ranges += tokenizerInfo.compactMap { entry in entry.extent.map { (name: "tokenizer file \(entry.name)", extent: $0) } }
+        ranges.sort { ($0.extent.offset, $0.extent.length) < ($1.extent.offset, $1.extent.length) }
+        var previous: (name: String, extent: StoredExtent)?
+        for range in ranges where range.extent.length > 0 {
+            if let previous, range.extent.offset < previous.extent.offset + previous.extent.length {
+                throw fail(range.name, "data bytes \(range.extent.offset)..<\(range.extent.offset + range.extent.length) overlap \(previous.name) at \(previous.extent.offset)..<\(previous.extent.offset + previous.extent.length)")
+            }
+            previous = range
+        }
+
         let prov = mp.provenance?.pointee
         let info = RuntimeFileInfo(
             fileSize: file.count, header: header, alignment: alignment, producer: try string(mp.producer, "manifest.producer"),
