@@ -232,7 +232,10 @@ public final class Interpreter {
         let scale: Float = spec.scaleScores ? 1 / Float(hd).squareRoot() : 1
         let square = length * length
         let scores = workspace.scores.reserve(workers * square)
-        Parallel.forEach(batch * heads, workers: workers) { pair, worker in
+        // Two sgemms of length × length × head_dim per (sequence, head) pair.
+        let pairWork = 2 * square * hd
+        let attentionWorkers = batch * heads * pairWork >= 2 * Interpreter.minimumChunkWork ? workers : 1
+        Parallel.forEach(batch * heads, workers: attentionWorkers) { pair, worker in
             let seq = pair / heads, head = pair % heads
             let s = scores + worker * square, offset = seq * length * inner + head * hd
             BLAS.sgemm(m: length, n: length, k: hd, a: q + offset, lda: inner, b: k + offset, ldb: inner,
@@ -265,12 +268,12 @@ public final class Interpreter {
             multiply(h, rows: rows, wi, into: hidden)
             if let wg {
                 multiply(h, rows: rows, wg, into: linearBranch)
-                forEachRowRange(rows) { r in
+                forEachRowRange(rows, workPerRow: 16 * ff) { r in
                     Elementwise.activateAndGate(hidden + r.lowerBound * ff, gate: linearBranch + r.lowerBound * ff,
                                                 count: r.count * ff, activation)
                 }
             } else {
-                forEachRowRange(rows) { r in Elementwise.activate(hidden + r.lowerBound * ff, count: r.count * ff, activation) }
+                forEachRowRange(rows, workPerRow: 16 * ff) { r in Elementwise.activate(hidden + r.lowerBound * ff, count: r.count * ff, activation) }
             }
             multiply(hidden, rows: rows, wo, into: xg, accumulate: true)
             postNorm(xg, w.norm, rows: rows)
@@ -346,7 +349,7 @@ public final class Interpreter {
         let weight = floats(norm.weight)
         let bias = norm.bias.map(floats)
         weight.withUnsafeBufferPointer { wp in withOptionalPointer(bias) { bp in
-            forEachRowRange(rows) { r in
+            forEachRowRange(rows, workPerRow: 8 * d) { r in
                 let input = x + r.lowerBound * d, output = out + r.lowerBound * d
                 switch kind {
                 case .rms:
@@ -403,7 +406,7 @@ public final class Interpreter {
                   accumulate: Bool = false) {
         let inWidth = layer.inWidth, outWidth = layer.outWidth, w = layer.matrix
         withOptionalPointer(layer.bias) { bp in
-            forEachRowRange(rows) { r in
+            forEachRowRange(rows, workPerRow: inWidth * outWidth) { r in
                 let c = out + r.lowerBound * outWidth
                 BLAS.sgemm(m: r.count, n: outWidth, k: inWidth, a: input + r.lowerBound * inWidth, lda: inWidth, b: w,
                            ldb: inWidth, transposeB: true, c: c, ldc: outWidth, beta: accumulate ? 1 : 0)
@@ -431,11 +434,18 @@ public final class Interpreter {
         return UnsafePointer(target)
     }
 
-    /// Runs `body` on `0..<rows` cut into one range per worker (at least 16 rows each).
-    func forEachRowRange(_ rows: Int, _ body: (Range<Int>) -> Void) {
-        let ranges = Parallel.ranges(rows, pieces: workers, minimum: 16)
+    /// Runs `body` on `0..<rows` cut into one range per worker. `workPerRow` is the row's cost in
+    /// multiply-adds (or weighted elementwise operations): each range gets at least
+    /// `Interpreter.minimumChunkWork` of it, because handing a worker less costs more in wake-ups
+    /// than it saves (small models under a search ran slower on two threads than on one).
+    func forEachRowRange(_ rows: Int, workPerRow: Int, _ body: (Range<Int>) -> Void) {
+        let minimumRows = max(16, Interpreter.minimumChunkWork / max(workPerRow, 1))
+        let ranges = Parallel.ranges(rows, pieces: workers, minimum: minimumRows)
         Parallel.forEach(ranges.count, workers: workers) { i, _ in body(ranges[i]) }
     }
+
+    /// Work (multiply-adds) below which a chunk is not worth a second thread.
+    static let minimumChunkWork = 1 << 22
 
     func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
         guard let values else { return try body(nil) }

@@ -21,38 +21,36 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    public static func setThreads(_ count: Int) { _ = skrr_blas_set_threads(Int32(count)) }
-
-    /// Threads OpenBLAS would use: its own setting, or while `singleThreaded` bodies are
-    /// running, the setting they saved (that is what the interpreter splits its work over).
-    static var threadCount: Int {
+    /// Sets the threads the interpreter splits its work over (and OpenBLAS's own count while the
+    /// interpreter has not pinned it to one thread).
+    public static func setThreads(_ count: Int) {
         state.withLock { state in
-            if state.active > 0 { return state.saved }
-            return max(1, Int(skrr_blas_get_threads()))
+            state.configured = max(1, count)
+            if !state.pinned { _ = skrr_blas_set_threads(Int32(max(1, count))) }
         }
     }
 
-    /// Runs `body` with OpenBLAS set to one thread, restoring its thread count afterwards. Bodies
-    /// may overlap (interpreters running on several threads): the first sets one thread, the
-    /// last restores the count the first saw.
+    /// Threads the interpreter splits its work over: OpenBLAS's own count as first seen
+    /// (`OPENBLAS_NUM_THREADS` or the cores), or what `setThreads` chose since.
+    static var threadCount: Int {
+        state.withLock { state in state.configured ?? max(1, Int(skrr_blas_get_threads())) }
+    }
+
+    /// Runs `body` with OpenBLAS at one thread (the interpreter splits the work itself). The first
+    /// call pins OpenBLAS to one thread for good: raising the count again wakes OpenBLAS's worker
+    /// threads, which then spin in `sched_yield` on the other core for a while; done per sub-block
+    /// in a search, that cost more than the work (a small model searched faster on one thread).
     static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         state.withLock { state in
-            if state.active == 0 {
-                state.saved = max(1, Int(skrr_blas_get_threads()))
-                if state.saved > 1 { _ = skrr_blas_set_threads(1) }
-            }
-            state.active += 1
-        }
-        defer {
-            state.withLock { state in
-                state.active -= 1
-                if state.active == 0 && state.saved > 1 { _ = skrr_blas_set_threads(Int32(state.saved)) }
-            }
+            guard !state.pinned else { return }
+            state.configured = state.configured ?? max(1, Int(skrr_blas_get_threads()))
+            _ = skrr_blas_set_threads(1)
+            state.pinned = true
         }
         return try body()
     }
 
-    private struct ThreadState { var active = 0; var saved = 1 }
+    private struct ThreadState { var configured: Int?; var pinned = false }
     private static let state = Mutex(ThreadState())
 
     /// C[m×n] = alpha · A[m×k] · op(B) + beta · C, row-major. `transposeB`: B is stored [n×k].
