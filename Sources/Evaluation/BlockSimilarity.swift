@@ -7,14 +7,13 @@ extension DiscrepancyScorer: BlockSimilarityMeter {
     public func blockInputOutputCosines() throws -> [Double] {
         let blocks = denseSlots.count / 2
         var sums = [Double](repeating: 0, count: blocks)
-        var tokens = 0
         let d = interpreter.program.spec.hiddenSize
-        for batch in calibration {
-            var state = try interpreter.begin(batch)
-            for block in 0..<blocks {
-                let input = state.hidden
-                try interpreter.apply(denseSlots[2 * block], to: &state)
-                try interpreter.apply(denseSlots[2 * block + 1], to: &state)
+        var states = try runner.begin(calibration)
+        for block in 0..<blocks {
+            let inputs = states.map(\.hidden)
+            try runner.apply(denseSlots[2 * block], to: &states)
+            try runner.apply(denseSlots[2 * block + 1], to: &states)
+            for (state, input) in zip(states, inputs) {
                 for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
                     var dot = 0.0, a = 0.0, b = 0.0
                     for j in 0..<d {
@@ -26,8 +25,8 @@ extension DiscrepancyScorer: BlockSimilarityMeter {
                     sums[block] += dot / max((a * b).squareRoot(), 1e-30)
                 }
             }
-            tokens += state.mask.reduce(0) { $0 + Int($1) }
         }
+        let tokens = states.reduce(0) { $0 + $1.mask.reduce(0) { $0 + Int($1) } }
         return sums.map { $0 / Double(max(tokens, 1)) }
     }
 }

@@ -20,10 +20,16 @@ public final class DiscrepancyScorer: ScheduleScorer {
         public var memoryBudget = 2 << 30
         /// Largest number of tokens run in one batch.
         public var maxBatchTokens = 8192
+        /// Threads the batches are spread over (nil: OpenBLAS's configured count). Scores do not
+        /// depend on it: every batch is computed on one thread the same way.
+        public var threads: Int?
         public init() {}
     }
 
-    let interpreter: Interpreter
+    /// Runs slots on all batches, spread over the threads.
+    let runner: BatchRunner
+    /// `runner`'s first interpreter: embedding and finishing single states.
+    var interpreter: Interpreter { runner.primary }
     /// The dense model and its weights, for candidates whose weights differ (merged tensors).
     let denseModel: ModelIR
     let denseWeights: WeightSource
@@ -62,7 +68,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
         denseModel = dense
         denseWeights = weights
         let program = try Lowering.lower(dense)
-        interpreter = try Interpreter(program: program, weights: weights)
+        runner = try BatchRunner(program: program, weights: weights, threads: options.threads ?? Interpreter.defaultThreads)
         denseSlots = program.slots
         self.options = options
         self.projection = projection
@@ -76,8 +82,10 @@ public final class DiscrepancyScorer: ScheduleScorer {
         // A few schedules (the beams) each keep up to L+1 boundaries.
         let perRun = max(options.memoryBudget / 4, 1)
         stride = max(1, Int((Double(stateBytes) * Double(model.subBlocks.count + 1) / Double(perRun)).rounded(.up)))
-        denseOutputs = try calibration.map { try embeddingsOf(run(dense.schedule, on: $0)) }
-        denseNull = try null.map { try embeddingsOf(run(dense.schedule, on: $0)) }
+        var denseStates = try runner.begin(allBatches)
+        for slot in program.slots { try runner.apply(slot, to: &denseStates) }
+        denseOutputs = try denseStates.prefix(calibration.count).map { try embeddingsOf($0) }
+        denseNull = try null.map { _ in try embeddingsOf(denseStates.last!) }
     }
 
     /// Groups prompts for execution. With a mask, equal-length prompts share a batch and are
@@ -157,7 +165,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
             start = boundary
             states = donor.boundaries[boundary]!
         } else {
-            states = try allBatches.map { try interpreter.begin($0) }
+            states = try runner.begin(allBatches)
         }
         let run = CachedRun(schedule: schedule)
         run.lastUse = clock
@@ -165,7 +173,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
             if slot % stride == 0 { run.boundaries[slot] = states }
             let weights = weights(for: slot, schedule[slot])
             if weights != .skip {
-                for i in states.indices { try interpreter.apply(weights, to: &states[i]) }
+                try runner.apply(weights, to: &states)
                 statistics.subBlockEvaluations += 1
             }
         }
@@ -200,11 +208,11 @@ public final class DiscrepancyScorer: ScheduleScorer {
 
     func discrepancy(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> Double {
         let boundary = base.boundaries.keys.filter { $0 <= divergence }.max()
-        var states = try boundary.map { base.boundaries[$0]! } ?? allBatches.map { try interpreter.begin($0) }
+        var states = try boundary.map { base.boundaries[$0]! } ?? runner.begin(allBatches)
         for slot in (boundary ?? 0)..<schedule.count {
             let weights = weights(for: slot, schedule[slot])
             if weights != .skip {
-                for i in states.indices { try interpreter.apply(weights, to: &states[i]) }
+                try runner.apply(weights, to: &states)
                 statistics.subBlockEvaluations += 1
             }
         }

@@ -38,7 +38,8 @@ extension DiscrepancyScorer: ModelScorer {
             throw SkrrError(key: model.name, "the candidate's encoder configuration differs from the dense model's")
         }
         let weights = try candidateWeights(model)
-        let runner = try Interpreter(program: program, weights: weights)
+        let batches = try BatchRunner(program: program, weights: weights, threads: self.runner.interpreters.count)
+        let runner = batches.primary
         var states: [ForwardState]
         var start = 0
         let shared = sharedPrefix(model)
@@ -47,10 +48,10 @@ extension DiscrepancyScorer: ModelScorer {
             states = dense.boundaries[boundary]!
             start = boundary
         } else {
-            states = try allBatches.map { try runner.begin($0) }
+            states = try batches.begin(allBatches)
         }
         for slot in program.slots[start...] where slot != .skip {
-            for i in states.indices { try runner.apply(slot, to: &states[i]) }
+            try batches.apply(slot, to: &states)
             statistics.subBlockEvaluations += 1
         }
         statistics.candidatesScored += 1

@@ -40,6 +40,29 @@ import Testing
         #expect(cached.statistics.subBlockEvaluations < uncached.statistics.subBlockEvaluations)
     }
 
+    /// Batches are spread over threads, each computed on one thread: every score, whole-model
+    /// measurement and block similarity is bit-identical for 1, 2 and 3 threads.
+    @Test func scoresDoNotDependOnTheThreadCount() throws {
+        let model = SyntheticModel(layers: 4)
+        let base = model.ir.schedule
+        let candidates: [[Slot]] = (0..<8).map { i in var c = base; c[i] = .skip; return c }
+        let merged = try LayerCollapse(sparsity: 0.3).collapse(model.ir, base: 1, folded: [2], step: 1)
+        var results: [([Double], ModelMeasurement, [Double])] = []
+        for threads in [1, 2, 3] {
+            var options = DiscrepancyScorer.Options()
+            options.threads = threads
+            let scorer = try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 14),
+                                               nullPrompt: [1], preset: generic, options: options)
+            results.append((try scorer.score(candidates, base: base), try scorer.measure(merged), try scorer.blockInputOutputCosines()))
+        }
+        for other in results.dropFirst() {
+            #expect(other.0 == results[0].0)
+            #expect(other.1 == results[0].1)
+            #expect(other.2 == results[0].2)
+        }
+        #expect(results[0].0.allSatisfy { $0 > 0 })
+    }
+
     /// The scorer's D equals an independent computation through `Interpreter.run`.
     @Test func discrepancyMatchesADirectComputation() throws {
         let model = SyntheticModel(layers: 3)

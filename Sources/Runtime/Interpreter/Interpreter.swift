@@ -15,6 +15,15 @@ public final class Interpreter {
     private var smallTensors: [Int: [Float]] = [:]
     /// Threads a run splits its work over: OpenBLAS's thread count, read when the run starts.
     private var workers = 1
+    /// An upper bound on `workers`. A caller that runs several interpreters side by side (one
+    /// batch each) sets 1, so each batch is computed the same way whatever the thread count.
+    public var workerLimit: Int?
+
+    /// The threads the interpreter uses by default (OpenBLAS's configured count).
+    public static var defaultThreads: Int {
+        guard (try? BLAS.ensureLoaded()) != nil else { return 1 }
+        return BLAS.threadCount
+    }
     /// Rows a sub-block processes at a time (whole sequences for attention): bounds the
     /// intermediates (q, k, v, context; the FFN's `rows × d_ff` branches) whatever the batch.
     static let groupRows = 2048
@@ -55,7 +64,7 @@ public final class Interpreter {
     /// The stages split their work over OpenBLAS's thread count themselves (Parallel.swift) and
     /// call OpenBLAS single-threaded meanwhile. Entry points call this once; stages never nest it.
     func splittingWork<T>(_ body: () throws -> T) rethrows -> T {
-        workers = BLAS.threadCount
+        workers = max(1, min(workerLimit ?? Int.max, BLAS.threadCount))
         return try BLAS.singleThreaded(body)
     }
 

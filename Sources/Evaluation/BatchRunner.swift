@@ -1,0 +1,68 @@
+import Dispatch
+import SkrrRuntime
+import SkrrSupport
+import Synchronization
+
+/// Runs one program on many batches at once: one interpreter per thread, each batch computed by
+/// one of them on one thread. A search scores many small batches (prompts grouped by length),
+/// too small to split a single GEMM usefully, so spreading the batches is what keeps both cores
+/// busy. Every batch is computed single-threaded in the same way wherever it runs, so scores do
+/// not depend on the thread count.
+final class BatchRunner {
+    let interpreters: [Interpreter]
+
+    init(program: EncoderProgram, weights: WeightSource, threads: Int = Interpreter.defaultThreads) throws {
+        interpreters = try (0..<max(1, threads)).map { _ in
+            let interpreter = try Interpreter(program: program, weights: weights)
+            interpreter.workerLimit = 1
+            return interpreter
+        }
+    }
+
+    /// The interpreter for work done on one thread (embedding one batch, finishing a state).
+    var primary: Interpreter { interpreters[0] }
+
+    func begin(_ batches: [TokenBatch]) throws -> [ForwardState] {
+        try batches.map { try primary.begin($0) }
+    }
+
+    /// Applies `slot` to every state; state `i` is handled by interpreter `i % threads`.
+    func apply(_ slot: ProgramSlot, to states: inout [ForwardState]) throws {
+        let workers = min(interpreters.count, states.count)
+        if workers <= 1 {
+            for i in states.indices { try primary.apply(slot, to: &states[i]) }
+            return
+        }
+        let failures = FirstFailure()
+        states.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedWork(states: buffer, interpreters: interpreters, slot: slot)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var i = worker
+                while i < shared.states.count {
+                    do {
+                        try shared.interpreters[worker].apply(shared.slot, to: &shared.states[i])
+                    } catch {
+                        failures.record(error)
+                        return
+                    }
+                    i += workers
+                }
+            }
+        }
+        if let error = failures.error { throw error }
+    }
+}
+
+/// What the workers share: each writes only the states with its own indices.
+private struct SharedWork: @unchecked Sendable {
+    let states: UnsafeMutableBufferPointer<ForwardState>
+    let interpreters: [Interpreter]
+    let slot: ProgramSlot
+}
+
+/// The first error any worker hit.
+private final class FirstFailure: Sendable {
+    private let stored = Mutex<(any Error)?>(nil)
+    var error: (any Error)? { stored.withLock { $0 } }
+    func record(_ error: any Error) { stored.withLock { if $0 == nil { $0 = error } } }
+}
