@@ -26,6 +26,8 @@ let package = Package(
         .target(
             name: "CManifest", path: "Sources/CManifest",
             linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // Our own kernels: a bf16 GEMM on AVX-512 BF16 (OpenBLAS 0.3.21 in Debian has no sbgemm).
+        .target(name: "CKernels", path: "Sources/CKernels"),
 
         // Compiler modules.
         .target(name: "SkrrIR", dependencies: ["SkrrSupport"], path: "Sources/IR"),
@@ -39,7 +41,7 @@ let package = Package(
 
         // Runtime: format reader + interpreter. Depends on no compiler module.
         .target(
-            name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CSentencePiece", "CManifest"],
+            name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CKernels", "CSentencePiece", "CManifest"],
             path: "Sources/Runtime"),
 
         .executableTarget(
@@ -64,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "FrontendTests", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(
-            name: "ShimTests", dependencies: ["CBLAS", "CSentencePiece", "CManifest", "SkrrTestSupport"]),
+            name: "ShimTests", dependencies: ["CBLAS", "CKernels", "CSentencePiece", "CManifest", "SkrrTestSupport"]),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),

@@ -43,14 +43,18 @@ def main() -> None:
             s_path = os.path.join(res, f"skrrc-{dtype}-{workload}.json")
             if not os.path.exists(s_path):
                 continue
-            s, st = load_json(s_path), time_v(s_path[:-5] + ".time")
-            torch_runs = [("torch", "")]
+            f32_compute = (load_json(s_path), time_v(s_path[:-5] + ".time"), "")
+            torch_runs = [("torch", "", f32_compute)]
             if dtype == "bf16":
-                torch_runs = [("torch", " (bf16 compute)"), ("torchf32", " (f32 compute)")]
-            for prefix, label in torch_runs:
+                torch_runs = [("torch", " (bf16 compute)", f32_compute), ("torchf32", " (f32 compute)", f32_compute)]
+                b_path = os.path.join(res, f"skrrcbf16-{dtype}-{workload}.json")
+                if os.path.exists(b_path):
+                    bf16_compute = (load_json(b_path), time_v(b_path[:-5] + ".time"), " (bf16 compute)")
+                    torch_runs.insert(1, ("torch", " (bf16 compute)", bf16_compute))
+            for prefix, label, (s, st, s_label) in torch_runs:
                 t_path = os.path.join(res, f"{prefix}-{dtype}-{workload}.json")
                 t, tt = load_json(t_path), time_v(t_path[:-5] + ".time")
-                print(f"| {dtype} | {workload.replace('x', '×')} | {t['median_s']:.3f} s{label} | {s['median_s']:.3f} s "
+                print(f"| {dtype} | {workload.replace('x', '×')} | {t['median_s']:.3f} s{label} | {s['median_s']:.3f} s{s_label} "
                       f"| {s['median_s'] / t['median_s']:.2f} "
                       f"| {t['median_cpu_s']:.2f} / {s['median_cpu_s']:.2f} ({s['median_cpu_s'] / t['median_cpu_s']:.2f}) "
                       f"| {tt['rss_mb']:.0f} MB | {st['rss_mb']:.0f} MB "

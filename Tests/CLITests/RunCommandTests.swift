@@ -79,6 +79,26 @@ import Testing
         #expect(try readNPY(dir + "/e.npy").shape == [1, 77, 40])
     }
 
+    /// --compute bf16 runs bf16-stored weights through the bf16 kernel (close to, not equal to,
+    /// the exact result); on f32 weights it says it changes nothing; other values are usage errors.
+    @Test func computeOption() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let bad = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16"), "--ids", "5 1", "--compute", "f16", "-o", dir + "/x.npy"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--compute must be f32 or bf16, got 'f16'"), "\(bad.stderr)")
+        guard skrrcSupportsBF16Compute() else { return }
+        let ids = ["--ids", "5 17 9 3 1", "--ids", "7 2 1"]
+        let exact = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16")] + ids + ["-o", dir + "/e.npy"])
+        let fast = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16")] + ids + ["--compute", "bf16", "-o", dir + "/b.npy"])
+        #expect(exact.status == 0 && fast.status == 0, "\(fast.stderr)")
+        let e = try readNPY(dir + "/e.npy").values, b = try readNPY(dir + "/b.npy").values
+        let scale = e.map(abs).max()!, worst = zip(e, b).map { abs($0 - $1) }.max()!
+        #expect(worst > 0 && worst / scale < 2e-2, "relative difference \(worst / scale)")
+        let f32 = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 1", "--compute", "bf16", "-o", dir + "/f.npy"])
+        #expect(f32.status == 0)
+        #expect(f32.stderr.contains("--compute bf16 changes nothing here"), "\(f32.stderr)")
+    }
+
     /// --encoder picks a text encoder of a pipeline folder; on a file holding one encoder it is
     /// refused rather than silently ignored.
     @Test func encoderOptionOnASingleEncoderFileIsRefused() throws {
@@ -151,4 +171,10 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("wrote \(dir)/e.npy: 2 ×"), "\(result.stderr)")
     }
+}
+
+/// Whether this machine's CPU has the AVX-512 BF16 instructions `--compute bf16` needs.
+func skrrcSupportsBF16Compute() -> Bool {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+    return info.contains(" avx512_bf16")
 }

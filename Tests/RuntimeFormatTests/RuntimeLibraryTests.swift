@@ -34,6 +34,6 @@ import Testing
             }
         }
         let manifest = try String(contentsOfFile: TestPaths.repositoryRoot + "/Package.swift", encoding: .utf8)
-        #expect(manifest.contains(#"name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CSentencePiece", "CManifest"]"#))
+        #expect(manifest.contains(#"name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CKernels", "CSentencePiece", "CManifest"]"#))
     }
 }

@@ -24,6 +24,28 @@ import Testing
         return zip(ids, mask).map { row, m in Array(row.prefix(Int(m.reduce(0, +)))) }
     }
 
+    /// `compute = .bf16` on the bf16 fixture: the bf16 kernel really runs (results differ from
+    /// the exact path), stays within bf16 accuracy of transformers' f32 computation on the same
+    /// weights, and is deterministic.
+    @Test(.enabled(if: Interpreter.bf16ComputeSupported, "this CPU has no AVX-512 BF16"))
+    func bf16ComputeStaysWithinBF16Accuracy() throws {
+        let reference = try ReferenceFile(fixture: "t5-v1_1-bf16")
+        let ids = try raggedIds(reference)
+        let encoder = try interpreter("t5-v1_1-bf16")
+        encoder.compute = .bf16
+        let first = try encoder.run(TokenBatch(ids: ids)).hidden
+        let second = try encoder.run(TokenBatch(ids: ids)).hidden
+        #expect(first == second)
+        let error = relativeError(first, try reference.floats("last_hidden_state"))
+        #expect(error > 1e-5, "the bf16 path must actually run (error \(error))")
+        #expect(error < 2e-2, "last_hidden_state relative error \(error)")
+        // f32-stored weights ignore the setting.
+        let f32 = try interpreter("t5-v1_1")
+        let exact = try f32.run(TokenBatch(ids: ids)).hidden
+        f32.compute = .bf16
+        #expect(try f32.run(TokenBatch(ids: ids)).hidden == exact)
+    }
+
     @Test(arguments: ["t5-v1_1", "t5-v1_1-bf16", "t5-v1_1-sharded", "t5-relu", "umt5", "t5-full", "t5-trained", "clip", "clip-proj", "bert"])
     func paddedBatchMatchesTransformers(_ fixture: String) throws {
         let reference = try ReferenceFile(fixture: fixture)

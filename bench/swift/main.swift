@@ -186,10 +186,14 @@ func load(_ model: String) throws -> Loaded {
 }
 
 func steady(_ args: Arguments) throws {
-    guard args.positional.count == 2 else { fail("usage: skrr-bench steady MODEL IDS [--iters N] [--warmup N]") }
+    guard args.positional.count == 2 else { fail("usage: skrr-bench steady MODEL IDS [--iters N] [--warmup N] [--compute f32|bf16]") }
     let (model, idsPath) = (args.positional[0], args.positional[1])
     let iters = max(1, args.int("--iters", default: 10)), warmup = args.int("--warmup", default: 2)
     let loaded = try load(model)
+    let compute = args.options["--compute"] ?? "f32"
+    guard let precision = ComputePrecision(rawValue: compute) else { fail("skrr-bench: --compute expects f32 or bf16, got \(compute)") }
+    if precision == .bf16 && !Interpreter.bf16ComputeSupported { fail("skrr-bench: this CPU has no AVX-512 BF16") }
+    loaded.interpreter.compute = precision
     let ids = try readIds(idsPath)
     let batch = TokenBatch(ids: ids)
     let threads = Int(skrr_blas_get_threads())
@@ -206,7 +210,7 @@ func steady(_ args: Arguments) throws {
     let med = median(times)
     printJSON([
         ("mode", .string("steady")), ("model", .string(model)), ("ids", .array([.int(ids.count), .int(batch.length)])),
-        ("dtype", .string(loaded.program.tensors[loaded.program.embeddings.token].dtype.rawValue)),
+        ("dtype", .string(loaded.program.tensors[loaded.program.embeddings.token].dtype.rawValue)), ("compute", .string(compute)),
         ("threads", .int(threads)), ("blas_core", .string(BLAS.coreName)),
         ("iters", .array(times.map { .number($0) })), ("median_s", .number(med)), ("median_cpu_s", .number(median(cpu))),
         ("gflop_per_pass", .number(flops / 1e9)), ("achieved_gflops", .number(flops / med / 1e9)),
@@ -253,7 +257,7 @@ let argv = CommandLine.arguments
 guard argv.count >= 2 else { fail("usage: skrr-bench steady|cold|peak ... (see bench/README.md)") }
 do {
     switch argv[1] {
-    case "steady": try steady(Arguments(argv.dropFirst(2), known: ["--iters", "--warmup"]))
+    case "steady": try steady(Arguments(argv.dropFirst(2), known: ["--iters", "--warmup", "--compute"]))
     case "cold": try cold(Arguments(argv.dropFirst(2), known: ["--dump"]))
     case "peak": try peak(Arguments(argv.dropFirst(2), known: ["--size", "--reps"]))
     default: fail("skrr-bench: unknown mode \(argv[1]) (steady, cold or peak)")

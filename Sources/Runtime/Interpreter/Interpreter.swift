@@ -1,3 +1,4 @@
+import CKernels
 import SkrrSupport
 
 /// Executes an `EncoderProgram` on token ids: embeddings, every slot of the schedule (skipped
@@ -15,6 +16,15 @@ public final class Interpreter {
     private var smallTensors: [Int: [Float]] = [:]
     /// Threads a run splits its work over: OpenBLAS's thread count, read when the run starts.
     private var workers = 1
+    /// How linear layers with bf16-stored weights multiply: `.f32` widens the weights (exact
+    /// products of the stored values, the default); `.bf16` rounds the activations to bf16 and
+    /// uses the AVX-512 BF16 kernel (about twice the throughput, ~3 significant digits, as
+    /// PyTorch's bf16 compute). Other dtypes always take the f32 path.
+    public var compute: ComputePrecision = .f32
+
+    /// Whether this CPU can run `compute = .bf16`.
+    public static var bf16ComputeSupported: Bool { skrr_bf16_supported() == 1 }
+
     /// An upper bound on `workers`. A caller that runs several interpreters side by side (one
     /// batch each) sets 1, so each batch is computed the same way whatever the thread count.
     public var workerLimit: Int?
@@ -385,9 +395,11 @@ public final class Interpreter {
         return out
     }
 
-    /// A linear layer ready to multiply: its matrix as f32 and its bias (cached f32).
+    /// A linear layer ready to multiply: its matrix as f32 (or, under bf16 compute, its stored
+    /// bf16 matrix) and its bias (cached f32).
     struct StagedLinear {
-        var matrix: UnsafePointer<Float>
+        var matrix: UnsafePointer<Float>?
+        var bf16Matrix: UnsafePointer<UInt16>?
         var bias: [Float]?
         var inWidth: Int
         var outWidth: Int
@@ -405,6 +417,11 @@ public final class Interpreter {
         guard outWidth == expected else {
             throw SkrrError(key: info.name, "produces outputs of width \(outWidth), the encoder expects \(expected)")
         }
+        let raw = weights.bytes(ofTensor: layer.weight)
+        if compute == .bf16, info.dtype == .bf16, Interpreter.bf16ComputeSupported, Int(bitPattern: raw.baseAddress) % 2 == 0 {
+            return StagedLinear(matrix: nil, bf16Matrix: raw.baseAddress!.assumingMemoryBound(to: UInt16.self),
+                                bias: layer.bias.map(floats), inWidth: inWidth, outWidth: outWidth)
+        }
         return StagedLinear(matrix: stagedMatrix(layer.weight, buffer: buffer), bias: layer.bias.map(floats),
                             inWidth: inWidth, outWidth: outWidth)
     }
@@ -413,7 +430,23 @@ public final class Interpreter {
     /// by the GEMM itself, beta = 1), rows split over the workers, each calling OpenBLAS.
     func multiply(_ input: UnsafePointer<Float>, rows: Int, _ layer: StagedLinear, into out: UnsafeMutablePointer<Float>,
                   accumulate: Bool = false) {
-        let inWidth = layer.inWidth, outWidth = layer.outWidth, w = layer.matrix
+        let inWidth = layer.inWidth, outWidth = layer.outWidth
+        if let wb = layer.bf16Matrix {
+            // Activations rounded to bf16 once, by rows, then the bf16 kernel on the same rows.
+            let a = UnsafeMutableRawPointer(workspace.bf16Input.reserve((rows * inWidth + 1) / 2))
+                .assumingMemoryBound(to: UInt16.self)
+            withOptionalPointer(layer.bias) { bp in
+                forEachRowRange(rows, workPerRow: inWidth * outWidth) { r in
+                    let ar = a + r.lowerBound * inWidth, c = out + r.lowerBound * outWidth
+                    skrr_f32_to_bf16(input + r.lowerBound * inWidth, ar, r.count * inWidth)
+                    skrr_bf16_gemm(Int32(r.count), Int32(outWidth), Int32(inWidth), ar, Int32(inWidth), wb, Int32(inWidth),
+                                   c, Int32(outWidth), accumulate ? 1 : 0)
+                    if let bp { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bp, count: outWidth) } }
+                }
+            }
+            return
+        }
+        let w = layer.matrix!
         withOptionalPointer(layer.bias) { bp in
             forEachRowRange(rows, workPerRow: inWidth * outWidth) { r in
                 let c = out + r.lowerBound * outWidth
@@ -479,6 +512,8 @@ final class Workspace {
     let arena = ScratchBuffer()
     /// One `length × length` score matrix per worker.
     let scores = ScratchBuffer()
+    /// A GEMM's input rounded to bf16 (bf16 compute), two values per f32 slot.
+    let bf16Input = ScratchBuffer()
     /// Weight matrices widened to f32: the sub-block's (up to four) matrices, staged once per slot.
     private var matrices: [ScratchBuffer] = []
 
@@ -512,3 +547,9 @@ extension Array {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The arithmetic of linear layers whose weights are stored in bf16 (see `Interpreter.compute`).
+public enum ComputePrecision: String, CaseIterable, Sendable {
+    case f32
+    case bf16
+}
