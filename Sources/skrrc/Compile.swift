@@ -122,6 +122,19 @@ struct Compile: ParsableCommand {
         }
     }
 
+    /// What the pipeline takes from the encoder (DESIGN.md §3), stored in the runtime file so
+    /// `skrrc run FILE.skrr` gives it without --output: SDXL and SD3 read a CLIP encoder's
+    /// penultimate hidden states, FLUX reads CLIP's pooled output; everything else the last
+    /// hidden states.
+    static func defaultOutput(pipeline: String, clipEncoder: Bool) -> String {
+        guard clipEncoder else { return "hidden" }
+        switch pipeline {
+        case "sdxl", "sd3": return "layer:-2"
+        case "flux": return "pooled"
+        default: return "hidden"
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let started = ProgressBar.now()
@@ -151,6 +164,7 @@ struct Compile: ParsableCommand {
                 let options = RuntimeFileWriter.Options(
                     weightDType: weightDtype.flatMap(WeightType.init(rawValue:)),
                     preset: try PipelinePreset.named(pipeline, clipEncoder: result.config.causal),
+                    defaultOutput: Compile.defaultOutput(pipeline: pipeline, clipEncoder: result.config.causal),
                     sourceModel: result.name, passes: invocations.map(\.description).joined(separator: ","),
                     paramsTotal: result.sourceParameters)
                 let summary = try RuntimeFileWriter.write(program, weights: try SourceWeights(model: result), options: options, to: out)

@@ -152,9 +152,19 @@ import Testing
         let dir = TestPaths.makeTemporaryDirectory()
         try compile("clip", ["--pipeline", "sdxl"], out: dir + "/c.skrr")
         try run(dir + "/c.skrr", ["--ids", "812 5 9 813"], out: dir + "/a.npy")
-        try run(TestPaths.fixture("clip"), ["--ids", "812 5 9 813", "--pipeline", "sdxl"], out: dir + "/b.npy")
+        // SDXL reads CLIP's penultimate hidden states: the file's default output.
+        try run(TestPaths.fixture("clip"), ["--ids", "812 5 9 813", "--pipeline", "sdxl", "--output", "layer:-2"], out: dir + "/b.npy")
         #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
         #expect(contents(dir + "/a.npy").count == 128 + 77 * 40 * 4)
+        try run(TestPaths.fixture("clip"), ["--ids", "812 5 9 813", "--pipeline", "sdxl"], out: dir + "/last.npy")
+        #expect(contents(dir + "/a.npy") != contents(dir + "/last.npy"))
+        let inspect = try runSkrrc(["inspect", dir + "/c.skrr"])
+        #expect(inspect.stdout.contains("default output layer:-2"), "\(inspect.stdout)")
+        // FLUX reads CLIP's pooled output; a T5 encoder's default stays the hidden states.
+        try compile("clip", ["--pipeline", "flux"], out: dir + "/f.skrr")
+        #expect(try runSkrrc(["inspect", dir + "/f.skrr"]).stdout.contains("default output pooled"))
+        try compile("t5-v1_1", ["--pipeline", "sd3"], out: dir + "/t.skrr")
+        #expect(try runSkrrc(["inspect", dir + "/t.skrr"]).stdout.contains("default output hidden"))
         try run(dir + "/c.skrr", ["--ids", "812 5 9 813", "--pipeline", "generic"], out: dir + "/g.npy")
         #expect(contents(dir + "/g.npy").count == 128 + 4 * 40 * 4)
     }
