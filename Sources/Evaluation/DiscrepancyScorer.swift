@@ -23,6 +23,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
         /// Threads the batches are spread over (nil: OpenBLAS's configured count). Scores do not
         /// depend on it: every batch is computed on one thread the same way.
         public var threads: Int?
+        /// What the pipeline reads from the encoder; D compares exactly that.
+        public var consumed = ConsumedOutputs()
         public init() {}
     }
 
@@ -42,9 +44,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
     let projection: Projection?
     let calibration: [TokenBatch]
     let null: TokenBatch?
-    /// `f(·)` of the dense model for each calibration batch and the null prompt.
-    var denseOutputs: [[Float]] = []
-    var denseNull: [Float]?
+    /// What the pipeline reads from the dense model, per calibration batch and then the null prompt.
+    var denseMeasured: [MeasuredOutputs] = []
     public internal(set) var statistics = ScorerStatistics()
 
     /// A schedule with states kept before some of its slots (`boundaries[k]` = before slot k).
@@ -83,9 +84,10 @@ public final class DiscrepancyScorer: ScheduleScorer {
         let perRun = max(options.memoryBudget / 4, 1)
         stride = max(1, Int((Double(stateBytes) * Double(model.subBlocks.count + 1) / Double(perRun)).rounded(.up)))
         var denseStates = try runner.begin(allBatches)
-        for slot in program.slots { try runner.apply(slot, to: &denseStates) }
-        denseOutputs = try denseStates.prefix(calibration.count).map { try embeddingsOf($0) }
-        denseNull = try null.map { _ in try embeddingsOf(denseStates.last!) }
+        let slots = denseSlots
+        let penultimate = try advance(&denseStates, from: 0, with: runner) { slots[$0] }
+        denseMeasured = try measured(denseStates, penultimate: penultimate, finishedBy: interpreter)
+        statistics = ScorerStatistics()  // the dense reference is not search work
     }
 
     /// Groups prompts for execution. With a mask, equal-length prompts share a batch and are
@@ -207,28 +209,11 @@ public final class DiscrepancyScorer: ScheduleScorer {
     }
 
     func discrepancy(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> Double {
-        let boundary = base.boundaries.keys.filter { $0 <= divergence }.max()
+        let limit = resumeLimit(divergence)
+        let boundary = base.boundaries.keys.filter { $0 <= limit }.max()
         var states = try boundary.map { base.boundaries[$0]! } ?? runner.begin(allBatches)
-        for slot in (boundary ?? 0)..<schedule.count {
-            let weights = weights(for: slot, schedule[slot])
-            if weights != .skip {
-                try runner.apply(weights, to: &states)
-                statistics.subBlockEvaluations += 1
-            }
-        }
-        var squared = 0.0, count = 0
-        for (i, state) in states.prefix(calibration.count).enumerated() {
-            let (s, n) = try squaredError(state, against: denseOutputs[i])
-            squared += s
-            count += n
-        }
-        var d = squared / Double(max(count, 1))
-        if let null, let denseNull, let state = states.last {
-            _ = null
-            let (s, n) = try squaredError(state, against: denseNull)
-            d += s / Double(max(n, 1))
-        }
-        return d
+        let penultimate = try advance(&states, from: boundary ?? 0, with: runner) { self.weights(for: $0, schedule[$0]) }
+        return discrepancy(of: try measured(states, penultimate: penultimate, finishedBy: interpreter))
     }
 
     /// `f(·)` of a final state: the consumed positions' embeddings, projected when configured.
@@ -250,15 +235,6 @@ public final class DiscrepancyScorer: ScheduleScorer {
         return consumed
     }
 
-    func squaredError(_ state: ForwardState, against reference: [Float], finishedBy runner: Interpreter? = nil) throws -> (Double, Int) {
-        let actual = try embeddingsOf(state, finishedBy: runner)
-        var sum = 0.0
-        for i in actual.indices {
-            let diff = Double(actual[i]) - Double(reference[i])
-            sum += diff * diff
-        }
-        return (sum, actual.count)
-    }
 }
 
 /// The first slot where two schedules differ (their common length when one is a prefix).

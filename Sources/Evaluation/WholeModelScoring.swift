@@ -11,7 +11,7 @@ import SkrrSupport
 extension DiscrepancyScorer: ModelScorer {
     public func measure(_ model: ModelIR) throws -> ModelMeasurement {
         let reference = try denseHiddenStates()
-        let (runner, states) = try runAll(model)
+        let (runner, states, penultimate) = try runAll(model)
         var cosineSum = 0.0, rows = 0
         for (i, state) in states.prefix(calibration.count).enumerated() {
             let hidden = try consumedHidden(state, finishedBy: runner)
@@ -22,17 +22,19 @@ extension DiscrepancyScorer: ModelScorer {
             }
         }
         let cosine = cosineSum / Double(max(rows, 1))
-        return ModelMeasurement(discrepancy: try discrepancy(runner: runner, states: states), outputCosine: cosine)
+        let d = try discrepancy(of: measured(states, penultimate: penultimate, finishedBy: runner))
+        return ModelMeasurement(discrepancy: d, outputCosine: cosine)
     }
 
     /// D of a whole model (its schedule and its weights) against the dense model.
     public func discrepancy(of model: ModelIR) throws -> Double {
-        let (runner, states) = try runAll(model)
-        return try discrepancy(runner: runner, states: states)
+        let (runner, states, penultimate) = try runAll(model)
+        return try discrepancy(of: measured(states, penultimate: penultimate, finishedBy: runner))
     }
 
-    /// Runs `model` on every batch (calibration, then the null prompt) up to the final states.
-    func runAll(_ model: ModelIR) throws -> (Interpreter, [ForwardState]) {
+    /// Runs `model` on every batch (calibration, then the null prompt) up to the final states,
+    /// keeping the penultimate states when the pipeline reads them.
+    func runAll(_ model: ModelIR) throws -> (Interpreter, [ForwardState], [ForwardState]?) {
         let program = try Lowering.lower(model)
         guard program.spec == interpreter.program.spec else {
             throw SkrrError(key: model.name, "the candidate's encoder configuration differs from the dense model's")
@@ -42,7 +44,7 @@ extension DiscrepancyScorer: ModelScorer {
         let runner = batches.primary
         var states: [ForwardState]
         var start = 0
-        let shared = sharedPrefix(model)
+        let shared = resumeLimit(sharedPrefix(model))
         if shared > 0, let dense = try? ensureCached(denseModel.schedule),
            let boundary = dense.boundaries.keys.filter({ $0 <= shared }).max(), boundary > 0 {
             states = dense.boundaries[boundary]!
@@ -50,13 +52,11 @@ extension DiscrepancyScorer: ModelScorer {
         } else {
             states = try batches.begin(allBatches)
         }
-        for slot in program.slots[start...] where slot != .skip {
-            try batches.apply(slot, to: &states)
-            statistics.subBlockEvaluations += 1
-        }
+        let slots = program.slots
+        let penultimate = try advance(&states, from: start, with: batches) { slots[$0] }
         statistics.candidatesScored += 1
         statistics.naiveSubBlockEvaluations += program.slots.filter { $0 != .skip }.count
-        return (runner, states)
+        return (runner, states, penultimate)
     }
 
     /// How many leading slots of `model` run exactly the dense model's weights (same embeddings,
@@ -69,21 +69,6 @@ extension DiscrepancyScorer: ModelScorer {
                   model.subBlocks[slot].operands == denseModel.subBlocks[slot].operands else { return slot }
         }
         return model.schedule.count
-    }
-
-    func discrepancy(runner: Interpreter, states: [ForwardState]) throws -> Double {
-        var squared = 0.0, count = 0
-        for (i, state) in states.prefix(calibration.count).enumerated() {
-            let (s, n) = try squaredError(state, against: denseOutputs[i], finishedBy: runner)
-            squared += s
-            count += n
-        }
-        var d = squared / Double(max(count, 1))
-        if null != nil, let denseNull, let state = states.last {
-            let (s, n) = try squaredError(state, against: denseNull, finishedBy: runner)
-            d += s / Double(max(n, 1))
-        }
-        return d
     }
 
     /// The candidate's stored tensors are the dense model's (found by name, and required to be

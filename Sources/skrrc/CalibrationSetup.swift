@@ -44,10 +44,17 @@ struct CalibrationSetup {
             .filter { !$0.allSatisfy(\.isWhitespace) }
     }
 
+    /// What the pipeline reads from this encoder: every method is scored on exactly that.
+    var consumed: ConsumedOutputs {
+        ConsumedOutputs.forPipeline(preset.name, clip: imported.ir.config.causal,
+                                    projected: imported.ir.heads.contains { $0.kind == .projection })
+    }
+
     /// FinerCut measures plain output MSE: no null-prompt term, no projection.
     func scorer(forMethod method: String) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()
         options.includeNullPrompt = method != "finercut"
+        options.consumed = consumed
         return try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: prompts, nullPrompt: nullPrompt,
                                      preset: preset, projection: method == "finercut" ? nil : projection, options: options)
     }
@@ -56,8 +63,10 @@ struct CalibrationSetup {
     /// defines D).
     func evalDiscrepancy(of result: ModelIR) throws -> Double? {
         guard let evalPrompts else { return nil }
+        var options = DiscrepancyScorer.Options()
+        options.consumed = consumed
         let scorer = try DiscrepancyScorer(model: imported.ir, weights: weights, prompts: evalPrompts, nullPrompt: nullPrompt,
-                                           preset: preset, projection: projection)
+                                           preset: preset, projection: projection, options: options)
         return try scorer.discrepancy(of: result)
     }
 }

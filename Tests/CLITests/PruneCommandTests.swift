@@ -83,6 +83,23 @@ import Testing
         #expect(reparsed.status == 0, "\(reparsed.stderr)")
     }
 
+    /// SDXL reads a CLIP tower's penultimate layer: the last block changes nothing it reads, so
+    /// the search drops it first at D = 0, and the file's default output is that layer.
+    @Test func sdxlClipSearchMeasuresThePenultimateLayer() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--pipeline", "sdxl", "--sparsity", "0.3",
+                                   "--calib-size", "8", "--report", dir + "/r.json", "-o", dir + "/p.skrr"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let r = try report(dir + "/r.json")
+        let order = r["search_order"] as! [Int], d = r["search_discrepancy"] as! [Double]
+        #expect(Set(order.prefix(2)) == [4, 5], "\(order)")
+        #expect(d.prefix(2).allSatisfy { $0 == 0 } && d.last! > 0, "\(d)")
+        let generic = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "8",
+                                    "--report", dir + "/g.json", "-o", dir + "/g.ir"])
+        #expect(generic.status == 0)
+        #expect((try report(dir + "/g.json")["search_discrepancy"] as! [Double]).first! > 0, "the generic preset reads the last layer")
+    }
+
     @Test func lacoOptionsGoThroughPasses() throws {
         let result = try runSkrrc([TestPaths.fixture("clip"), "--passes", "laco{sparsity=0.3 layers=2 threshold=0.99},dead-weight-elim",
                                    "--calib-size", "8", "--emit-ir"])

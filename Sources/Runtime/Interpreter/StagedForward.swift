@@ -8,6 +8,8 @@ public struct ForwardState: Sendable {
     public let length: Int
     /// 1 for positions that are real tokens (or attended padding), 0 for masked padding.
     public let mask: [Int32]
+    /// The padded token ids (pooling finds the EOS / first token in them).
+    let ids: [Int32]
     let sharedBias: [Float]?
 
     /// Bytes held, for memory budgets.
@@ -29,7 +31,7 @@ extension Interpreter {
         let ids = batch.ids.flatMap { $0 + [Int32](repeating: padId, count: length - $0.count) }
         let hidden = try embed(ids: ids, tokenTypes: batch.tokenTypes, batch: b, length: length)
         let bias = try program.sharedPositionBias.map { try positionBias(table: $0, length: length) }
-        return ForwardState(hidden: hidden, batch: b, length: length, mask: mask, sharedBias: bias)
+        return ForwardState(hidden: hidden, batch: b, length: length, mask: mask, ids: ids, sharedBias: bias)
     }
 
     /// Runs one slot's weights on the state (`.skip` is the identity). The slot's weights may be
@@ -51,5 +53,16 @@ extension Interpreter {
         var hidden = state.hidden
         if let norm = program.finalNorm { try normalize(&hidden, norm, rows: state.batch * state.length) }
         return hidden
+    }
+
+    /// The pooled output `[batch, width]` of a final state, projected when the encoder has a
+    /// projection head (`[batch, projection_dim]`), as `run` computes them; nil without pooling.
+    public func pooledOutput(_ state: ForwardState) throws -> [Float]? {
+        guard let pooling = program.pooling else { return nil }
+        let hidden = try finish(state)
+        let batch = TokenBatch(ids: (0..<state.batch).map { Array(state.ids[($0 * state.length)..<(($0 + 1) * state.length)]) })
+        let pooled = try splittingWork { try pool(hidden, pooling, ids: state.ids, batch: batch, length: state.length) }
+        guard let projection = program.projection else { return pooled }
+        return try splittingWork { try linear(pooled, rows: state.batch, LinearWeights(weight: projection, bias: nil)) }
     }
 }

@@ -1,0 +1,128 @@
+import SkrrRuntime
+import SkrrSupport
+
+/// What the denoiser reads from the encoder (DESIGN.md §3), so D compares exactly that: T5's last
+/// hidden states; a CLIP encoder's penultimate hidden states (SDXL, SD3) and/or its pooled output,
+/// projected when the encoder has a projection head (SD3, SDXL's second encoder, FLUX).
+public struct ConsumedOutputs: Equatable, Sendable {
+    public enum Hidden: Equatable, Sendable {
+        case none
+        /// The last block's output (final norm applied): `prompt_embeds` of T5 pipelines.
+        case last
+        /// `hidden_states[-2]`: the state before the last block, without the final norm.
+        case penultimate
+    }
+
+    public var hidden: Hidden
+    public var pooled: Bool
+
+    public init(hidden: Hidden = .last, pooled: Bool = false) {
+        self.hidden = hidden
+        self.pooled = pooled
+    }
+
+    /// The outputs a pipeline preset reads from an encoder. `clip`: a causal CLIP text tower;
+    /// `projected`: it has a projection head (CLIPTextModelWithProjection).
+    public static func forPipeline(_ name: String, clip: Bool, projected: Bool) -> ConsumedOutputs {
+        guard clip else { return ConsumedOutputs() }
+        switch name {
+        case "sdxl", "sd3": return ConsumedOutputs(hidden: .penultimate, pooled: projected)
+        case "flux": return ConsumedOutputs(hidden: .none, pooled: true)
+        default: return ConsumedOutputs()
+        }
+    }
+}
+
+/// One batch's measured outputs: the consumed hidden rows (after the projection, if any) and
+/// the pooled output.
+struct MeasuredOutputs {
+    var hidden: [Float]?
+    var pooled: [Float]?
+}
+
+extension DiscrepancyScorer {
+    /// The slot boundary whose states a penultimate-layer consumer reads (before the last block).
+    var penultimateBoundary: Int? { options.consumed.hidden == .penultimate ? max(denseSlots.count - 2, 0) : nil }
+
+    /// Runs slots `start...` on every state with the weights `weights(slot)` gives, and returns
+    /// the states at the penultimate boundary when that layer is consumed. Callers resume at or
+    /// before that boundary.
+    func advance(_ states: inout [ForwardState], from start: Int, with batches: BatchRunner,
+                 weights: (Int) -> ProgramSlot) throws -> [ForwardState]? {
+        var penultimate: [ForwardState]?
+        for slot in start..<denseSlots.count {
+            if slot == penultimateBoundary { penultimate = states }
+            let slotWeights = weights(slot)
+            if slotWeights != .skip {
+                try batches.apply(slotWeights, to: &states)
+                statistics.subBlockEvaluations += 1
+            }
+        }
+        if penultimateBoundary == denseSlots.count { penultimate = states }
+        return penultimate
+    }
+
+    /// The latest usable resume point for a candidate diverging at `divergence`.
+    func resumeLimit(_ divergence: Int) -> Int { min(divergence, penultimateBoundary ?? divergence) }
+
+    /// What the pipeline reads from each final state (`penultimate`: the states `advance` kept).
+    func measured(_ states: [ForwardState], penultimate: [ForwardState]?, finishedBy runner: Interpreter) throws -> [MeasuredOutputs] {
+        try states.indices.map { i in
+            var out = MeasuredOutputs()
+            switch options.consumed.hidden {
+            case .none: break
+            case .last: out.hidden = try embeddingsOf(states[i], finishedBy: runner)
+            case .penultimate:
+                guard let penultimate else { throw SkrrError(key: "penultimate", "the penultimate states were not kept") }
+                out.hidden = try projected(consumedRows(penultimate[i].hidden, of: penultimate[i]))
+            }
+            if options.consumed.pooled { out.pooled = try runner.pooledOutput(states[i]) }
+            return out
+        }
+    }
+
+    /// Rows of `hidden` at the positions the pipeline consumes, concatenated.
+    func consumedRows(_ hidden: [Float], of state: ForwardState) -> [Float] {
+        let d = interpreter.program.spec.hiddenSize
+        var consumed: [Float] = []
+        consumed.reserveCapacity(hidden.count)
+        for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
+            consumed.append(contentsOf: hidden[(row * d)..<((row + 1) * d)])
+        }
+        return consumed
+    }
+
+    func projected(_ rows: [Float]) throws -> [Float] {
+        try projection.map { try $0.apply(rows, width: interpreter.program.spec.hiddenSize) } ?? rows
+    }
+
+    /// D of measured outputs against the dense model's: for each consumed part, the MSE over the
+    /// calibration batches plus, when the null prompt is included, its MSE.
+    func discrepancy(of outputs: [MeasuredOutputs]) -> Double {
+        var d = 0.0
+        let parts: [(MeasuredOutputs) -> [Float]?] = [{ $0.hidden }, { $0.pooled }]
+        for part in parts {
+            var squared = 0.0, count = 0
+            for i in 0..<calibration.count {
+                guard let actual = part(outputs[i]), let reference = part(denseMeasured[i]) else { continue }
+                squared += squaredDifference(actual, reference)
+                count += actual.count
+            }
+            if count > 0 { d += squared / Double(count) }
+            if null != nil, let actual = part(outputs[calibration.count]), let reference = part(denseMeasured[calibration.count]),
+               !actual.isEmpty {
+                d += squaredDifference(actual, reference) / Double(actual.count)
+            }
+        }
+        return d
+    }
+}
+
+func squaredDifference(_ a: [Float], _ b: [Float]) -> Double {
+    var sum = 0.0
+    for i in a.indices {
+        let diff = Double(a[i]) - Double(b[i])
+        sum += diff * diff
+    }
+    return sum
+}
