@@ -58,7 +58,6 @@ import math  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import struct  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -70,6 +69,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tokenizer_corpus as tc  # noqa: E402
+from safetensors_writer import write_safetensors  # noqa: E402
 
 import transformers  # noqa: E402
 from safetensors import safe_open  # noqa: E402
@@ -404,38 +404,8 @@ def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -
 
 
 # ---------------------------------------------------------------------------
-# reference.safetensors (same layout as scripts/make_fixtures.py)
+# reference.safetensors (same layout and writer as scripts/make_fixtures.py)
 # ---------------------------------------------------------------------------
-
-SAFETENSORS_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
-
-
-def write_safetensors(path: str, tensors: dict, metadata: dict) -> None:
-    """Deterministic safetensors writer: sorted metadata keys (safetensors' own writer keeps
-    them in a Rust HashMap, so the header order changes run to run with more than one key);
-    tensors laid out larger element size first, then by name, as safetensors does."""
-    names = sorted(tensors, key=lambda k: (-tensors[k].element_size(), k))
-    header: dict = {"__metadata__": {k: str(metadata[k]) for k in sorted(metadata)}}
-    blobs, offset = [], 0
-    for name in names:
-        t = tensors[name].detach().contiguous().cpu()
-        data = t.numpy().astype(t.numpy().dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
-    with safe_open(path, "pt") as f:  # read back through the real library
-        assert f.metadata() == {k: str(v) for k, v in metadata.items()}
-        for k, v in tensors.items():
-            assert torch.equal(f.get_tensor(k), v), k
-
 
 def reference_prompts(prompts: dict, tok) -> list[str]:
     """Three ragged rows: a short and a medium held-out prompt and the shortest long prompt
