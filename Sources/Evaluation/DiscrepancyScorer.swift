@@ -143,13 +143,6 @@ public final class DiscrepancyScorer: ScheduleScorer {
         }
     }
 
-    /// Runs a whole schedule on one batch (used for the dense reference).
-    func run(_ schedule: [Slot], on batch: TokenBatch) throws -> ForwardState {
-        var state = try interpreter.begin(batch)
-        for (slot, entry) in schedule.enumerated() { try interpreter.apply(weights(for: slot, entry), to: &state) }
-        return state
-    }
-
     /// The batches of the calibration set, null prompt last.
     var allBatches: [TokenBatch] { calibration + (null.map { [$0] } ?? []) }
 
@@ -218,23 +211,13 @@ public final class DiscrepancyScorer: ScheduleScorer {
 
     /// `f(·)` of a final state: the consumed positions' embeddings, projected when configured.
     func embeddingsOf(_ state: ForwardState, finishedBy runner: Interpreter? = nil) throws -> [Float] {
-        let consumed = try consumedHidden(state, finishedBy: runner ?? interpreter)
-        let d = interpreter.program.spec.hiddenSize
-        return try projection.map { try $0.apply(consumed, width: d) } ?? consumed
+        try projected(consumedHidden(state, finishedBy: runner ?? interpreter))
     }
 
     /// The final hidden states of the positions the pipeline consumes, row after row.
     func consumedHidden(_ state: ForwardState, finishedBy runner: Interpreter) throws -> [Float] {
-        let hidden = try runner.finish(state)
-        let d = runner.program.spec.hiddenSize
-        var consumed: [Float] = []
-        consumed.reserveCapacity(hidden.count)
-        for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
-            consumed.append(contentsOf: hidden[(row * d)..<((row + 1) * d)])
-        }
-        return consumed
+        consumedRows(try runner.finish(state), of: state)
     }
-
 }
 
 /// The first slot where two schedules differ (their common length when one is a prefix).

@@ -86,9 +86,13 @@ extension DiscrepancyScorer: ModelScorer {
         }
     }
 
+    /// The dense model's final hidden states on the calibration batches, computed on first use
+    /// (only LaCo's cosine needs them) over all threads; reference work, not counted as search work.
     func denseHiddenStates() throws -> [[Float]] {
         if let denseHidden { return denseHidden }
-        let computed = try calibration.map { try consumedHidden(run(denseModel.schedule, on: $0), finishedBy: interpreter) }
+        var states = try runner.begin(calibration)
+        for slot in denseSlots where slot != .skip { try runner.apply(slot, to: &states) }
+        let computed = try states.map { try consumedHidden($0, finishedBy: interpreter) }
         denseHidden = computed
         return computed
     }

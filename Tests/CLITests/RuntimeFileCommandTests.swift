@@ -39,6 +39,22 @@ import Testing
         #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
     }
 
+    /// The tensors that components which still run name in a printed IR: what a runtime file must
+    /// store. Sub-blocks marked eliminated or "runs in no slot" (merge inputs only) are left out;
+    /// a re-used sub-block's tensors count once.
+    func tensorsRunningComponentsName(_ ir: String) -> Set<String> {
+        var used = Set<String>()
+        var inDroppedBlock = false
+        for line in ir.split(separator: "\n") {
+            if line.hasPrefix("  ") && !line.hasPrefix("    ") {
+                inDroppedBlock = line.contains("eliminated") || line.contains("runs in no slot")
+            }
+            let words = line.split(separator: " ")
+            if !inDroppedBlock, line.hasPrefix("    "), words.count == 2, words[1].hasPrefix("%") { used.insert(String(words[1])) }
+        }
+        return used
+    }
+
     /// On the trained fixture `-O prune` picks re-use by itself: the report follows the re-use
     /// rules and shows D lowered, and the runtime file runs like the IR with the re-used weights
     /// stored once.
@@ -59,14 +75,7 @@ import Testing
         try run(dir + "/x.skrr", ["--prompt", "a red cube on a glass table", "--prompt", "two dogs"], out: dir + "/a.npy")
         try run(dir + "/x.ir", ["--prompt", "a red cube on a glass table", "--prompt", "two dogs"], out: dir + "/b.npy")
         #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
-        let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
-        var used = Set<String>()
-        var inDroppedBlock = false
-        for line in ir.split(separator: "\n") {
-            if line.hasPrefix("  ") && !line.hasPrefix("    ") { inDroppedBlock = line.contains("eliminated") }
-            let words = line.split(separator: " ")
-            if !inDroppedBlock, line.hasPrefix("    "), words.count == 2, words[1].hasPrefix("%") { used.insert(String(words[1])) }
-        }
+        let used = tensorsRunningComponentsName(String(decoding: contents(dir + "/x.ir"), as: UTF8.self))
         let inspect = try runSkrrc(["inspect", dir + "/x.skrr"])
         #expect(inspect.stdout.contains("weights \(used.count) tensors,"), "\(used.count)\n\(inspect.stdout)")
         #expect(inspect.stdout.contains(": re-use sub-block "))
@@ -84,15 +93,9 @@ import Testing
         try run(dir + "/x.skrr", ids, out: dir + "/a.npy")
         try run(dir + "/x.ir", ids, out: dir + "/b.npy")
         #expect(contents(dir + "/a.npy") == contents(dir + "/b.npy"))
-        // Tensors some running component names; folded sub-blocks name merge inputs only.
+        // Folded sub-blocks name merge inputs only; those are not stored.
         let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
-        var used = Set<String>()
-        var inFoldedBlock = false
-        for line in ir.split(separator: "\n") {
-            if line.hasPrefix("  ") && !line.hasPrefix("    ") { inFoldedBlock = line.contains("runs in no slot") }
-            let words = line.split(separator: " ")
-            if !inFoldedBlock, line.hasPrefix("    "), words.count == 2, words[1].hasPrefix("%") { used.insert(String(words[1])) }
-        }
+        let used = tensorsRunningComponentsName(ir)
         #expect(ir.contains("runs in no slot; weights kept only as merge inputs"))
         #expect(ir.contains(" merge base %"))
         let inspect = try runSkrrc(["inspect", dir + "/x.skrr", "--verify"])

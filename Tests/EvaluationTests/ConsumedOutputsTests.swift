@@ -55,14 +55,7 @@ import Testing
         pruned.schedule = other
         let full = try Interpreter(program: try Lowering.lower(model.ir), weights: model.weights)
         let small = try Interpreter(program: try Lowering.lower(pruned), weights: model.weights)
-        var sum = 0.0, count = 0
-        for prompt in prompts {
-            let a = try #require(full.run(TokenBatch(ids: [prompt]), layers: [-2]).layers[3])
-            let b = try #require(small.run(TokenBatch(ids: [prompt]), layers: [-2]).layers[3])
-            for i in a.indices { sum += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
-            count += a.count
-        }
-        let expected = sum / Double(count)
+        let expected = meanSquaredDifference(try directOutputs(full, small, prompts: prompts, layers: [-2]) { try #require($0.layers[3]) })
         #expect(expected > 0)
         #expect(abs(scores[1] - expected) <= 1e-6 * expected, "scorer \(scores[1]), direct \(expected)")
         #expect(try cached.discrepancy(of: pruned) == scores[1])
@@ -80,14 +73,7 @@ import Testing
         let d = try scorer.score([pruned.schedule], base: imported.ir.schedule)[0]
         let full = try Interpreter(program: try Lowering.lower(imported.ir), weights: weights)
         let small = try Interpreter(program: try Lowering.lower(pruned), weights: weights)
-        var sum = 0.0, count = 0
-        for prompt in prompts {
-            let a = try #require(full.run(TokenBatch(ids: [prompt])).projected)
-            let b = try #require(small.run(TokenBatch(ids: [prompt])).projected)
-            for i in a.indices { sum += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
-            count += a.count
-        }
-        let expected = sum / Double(count)
+        let expected = meanSquaredDifference(try directOutputs(full, small, prompts: prompts) { try #require($0.projected) })
         #expect(expected > 0)
         #expect(abs(d - expected) <= 1e-6 * expected, "scorer \(d), direct \(expected)")
     }

@@ -78,13 +78,7 @@ import Testing
 
         let dense = try Interpreter(program: try Lowering.lower(model.ir), weights: model.weights)
         let small = try Interpreter(program: try Lowering.lower(pruned), weights: model.weights)
-        var sum = 0.0, count = 0
-        for prompt in prompts {
-            let a = try dense.run(TokenBatch(ids: [prompt])).hidden, b = try small.run(TokenBatch(ids: [prompt])).hidden
-            for i in a.indices { sum += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
-            count += a.count
-        }
-        let expected = sum / Double(count)
+        let expected = meanSquaredDifference(try directOutputs(dense, small, prompts: prompts) { $0.hidden })
         #expect(abs(d - expected) <= 1e-6 * expected, "scorer \(d), direct \(expected)")
     }
 

@@ -108,12 +108,10 @@ import Testing
         let measured = try scorer.measure(merged)
         let dense = try Interpreter(program: try Lowering.lower(model.ir), weights: model.weights)
         let small = try Interpreter(program: try Lowering.lower(merged), weights: try denseWeights(model, for: merged))
-        var sum = 0.0, count = 0, cosines = 0.0, rows = 0
+        let pairs = try directOutputs(dense, small, prompts: prompts) { $0.hidden }
+        var cosines = 0.0, rows = 0
         let d = model.ir.config.hiddenSize
-        for prompt in prompts {
-            let a = try dense.run(TokenBatch(ids: [prompt])).hidden, b = try small.run(TokenBatch(ids: [prompt])).hidden
-            for i in a.indices { sum += Double(a[i] - b[i]) * Double(a[i] - b[i]) }
-            count += a.count
+        for (a, b) in pairs {
             for row in 0..<(a.count / d) {
                 var dot = 0.0, na = 0.0, nb = 0.0
                 for j in (row * d)..<((row + 1) * d) {
@@ -123,7 +121,7 @@ import Testing
                 rows += 1
             }
         }
-        let expected = sum / Double(count)
+        let expected = meanSquaredDifference(pairs)
         #expect(expected > 0)
         #expect(abs(measured.discrepancy - expected) <= 1e-6 * expected, "scorer \(measured.discrepancy), direct \(expected)")
         #expect(abs(measured.outputCosine - cosines / Double(rows)) <= 1e-6)
