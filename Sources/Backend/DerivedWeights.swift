@@ -40,9 +40,6 @@ public final class DerivedWeights: WeightSource, @unchecked Sendable {
 
     public func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer { views[index] }
 
-    /// Whether the model computes any tensor (and so needs this class rather than plain file views).
-    public static func hasDerivedTensors(_ model: ModelIR) -> Bool { model.tensors.contains { $0.location == nil } }
-
     static func merge(_ tensor: TensorDecl, inputs: [(UnsafeRawBufferPointer, TensorDecl)]) throws -> UnsafeMutableRawBufferPointer {
         let count = tensor.elementCount
         guard let target = WeightType(rawValue: tensor.dtype.irName) else {

@@ -57,12 +57,7 @@ public struct LayerCollapse: ModelPass {
         func removed(_ m: ModelIR) -> Int { model.sourceParameters - m.keptParameters }
 
         // Blocks that run both their own sub-blocks and serve no re-use can take part.
-        var live = (0..<model.config.numLayers).filter { block in
-            [2 * block, 2 * block + 1].allSatisfy { slot in
-                model.schedule.indices.contains(slot) && model.schedule[slot] == .run(slot)
-                    && !model.schedule.enumerated().contains { $0.offset != slot && $0.element == .run(slot) }
-            }
-        }
+        var live = (0..<model.config.numLayers).filter { model.isDroppable(2 * $0) && model.isDroppable(2 * $0 + 1) }
         if removed(model) >= target {
             context.statistics.append((Self.name, "input already at sparsity ≥ \(sparsity); nothing merged"))
             return model

@@ -44,11 +44,7 @@ public struct SkipSearch: ModelPass {
         func schedule(skipping set: Set<Int>) -> [Slot] {
             model.schedule.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
         }
-        // Only sub-blocks that run in their own slot and serve no re-use can be dropped.
-        let candidates = model.schedule.indices.filter { slot in
-            model.schedule[slot] == .run(slot)
-                && !model.schedule.enumerated().contains { $0.offset != slot && $0.element == .run(slot) }
-        }
+        let candidates = model.schedule.indices.filter(model.isDroppable)
         let reachable = removed(schedule(skipping: Set(candidates)))
         guard reachable >= target else {
             let most = Double(reachable) / Double(max(model.sourceParameters, 1))
@@ -110,4 +106,13 @@ public struct SkipSearch: ModelPass {
 func percent(_ fraction: Double) -> String {
     let tenths = Int((fraction * 1000).rounded())
     return "\(tenths / 10).\(tenths % 10)%"
+}
+
+extension ModelIR {
+    /// Whether a pass may remove sub-block `slot`: it runs in its own slot and no other slot
+    /// re-uses it (removing a re-use source would change the slots that borrow it).
+    func isDroppable(_ slot: Int) -> Bool {
+        schedule.indices.contains(slot) && schedule[slot] == .run(slot)
+            && !schedule.enumerated().contains { $0.offset != slot && $0.element == .run(slot) }
+    }
 }
