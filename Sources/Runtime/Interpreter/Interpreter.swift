@@ -431,6 +431,8 @@ public final class Interpreter {
     func multiply(_ input: UnsafePointer<Float>, rows: Int, _ layer: StagedLinear, into out: UnsafeMutablePointer<Float>,
                   accumulate: Bool = false) {
         let inWidth = layer.inWidth, outWidth = layer.outWidth
+        // Two separate loops on purpose: one loop branching per row range measured 20 % slower
+        // for bf16 compute (T5-base 8 × 128: 0.74 vs 0.60 s).
         if let wb = layer.bf16Matrix {
             // Activations rounded to bf16 once, by rows, then the bf16 kernel on the same rows.
             let a = UnsafeMutableRawPointer(workspace.bf16Input.reserve((rows * inWidth + 1) / 2))
