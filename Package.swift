@@ -33,10 +33,14 @@ let package = Package(
         .target(name: "SkrrIR", dependencies: ["SkrrSupport"], path: "Sources/IR"),
         .target(name: "SkrrFrontend", dependencies: ["SkrrIR", "SkrrSupport"], path: "Sources/Frontend"),
         .target(name: "SkrrPasses", dependencies: ["SkrrIR"], path: "Sources/Passes"),
-        .target(name: "SkrrBackend", dependencies: ["SkrrIR", "SkrrRuntime", "SkrrSupport", "CManifest"], path: "Sources/Backend"),
+        // Lowers the IR to the runtime's program and opens its weights (merged tensors computed):
+        // what both scoring and the file writer need, without the writer's protobuf-c.
+        .target(name: "SkrrLowering", dependencies: ["SkrrIR", "SkrrRuntime", "SkrrSupport"], path: "Sources/Lowering"),
+        // Writes the runtime file.
+        .target(name: "SkrrBackend", dependencies: ["SkrrLowering", "SkrrRuntime", "SkrrSupport", "CManifest"], path: "Sources/Backend"),
         // Measures the discrepancy D by running models: the scorer the search passes ask.
         .target(
-            name: "SkrrEvaluation", dependencies: ["SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport"],
+            name: "SkrrEvaluation", dependencies: ["SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrRuntime", "SkrrSupport"],
             path: "Sources/Evaluation"),
 
         // Runtime: format reader + interpreter. Depends on no compiler module.
@@ -47,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "skrrc",
             dependencies: [
-                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
+                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/skrrc"),
@@ -55,7 +59,7 @@ let package = Package(
         // Benchmark driver (bench/): whole-process timings side by side with PyTorch.
         .executableTarget(
             name: "skrr-bench",
-            dependencies: ["SkrrFrontend", "SkrrBackend", "SkrrRuntime", "SkrrIR", "SkrrSupport", "CBLAS"],
+            dependencies: ["SkrrFrontend", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrIR", "SkrrSupport", "CBLAS"],
             path: "bench/swift"),
 
         // Test helpers: a small FileCheck of our own, fixture locations, process runner.
@@ -69,13 +73,13 @@ let package = Package(
             name: "ShimTests", dependencies: ["CBLAS", "CKernels", "CSentencePiece", "CManifest", "SkrrTestSupport"]),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
+            dependencies: ["SkrrRuntime", "SkrrLowering", "SkrrFrontend", "SkrrIR", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["SkrrEvaluation", "SkrrPasses", "SkrrBackend", "SkrrFrontend", "SkrrRuntime", "SkrrIR", "SkrrTestSupport"]),
+            dependencies: ["SkrrEvaluation", "SkrrPasses", "SkrrLowering", "SkrrFrontend", "SkrrRuntime", "SkrrIR", "SkrrTestSupport"]),
         .testTarget(
             name: "RuntimeFormatTests",
-            dependencies: ["SkrrRuntime", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "CManifest", "SkrrTestSupport"]),
+            dependencies: ["SkrrRuntime", "SkrrLowering", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "CManifest", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import CManifest
+import SkrrLowering
 import SkrrRuntime
 import SkrrSupport
 

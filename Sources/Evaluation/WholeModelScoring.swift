@@ -1,4 +1,4 @@
-import SkrrBackend
+import SkrrLowering
 import SkrrIR
 import SkrrPasses
 import SkrrRuntime

@@ -1,4 +1,4 @@
-import SkrrBackend
+import SkrrLowering
 import SkrrEvaluation
 import SkrrFrontend
 import SkrrIR

@@ -2,6 +2,7 @@ import ArgumentParser
 import SkrrFrontend
 import SkrrIR
 import SkrrBackend
+import SkrrLowering
 import SkrrPasses
 import SkrrRuntime
 import SkrrSupport

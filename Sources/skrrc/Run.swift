@@ -1,5 +1,5 @@
 import ArgumentParser
-import SkrrBackend
+import SkrrLowering
 import SkrrFrontend
 import SkrrIR
 import SkrrRuntime

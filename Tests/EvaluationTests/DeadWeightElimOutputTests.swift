@@ -1,4 +1,4 @@
-import SkrrBackend
+import SkrrLowering
 import SkrrFrontend
 import SkrrIR
 import SkrrPasses

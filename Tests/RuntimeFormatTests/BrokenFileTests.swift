@@ -1,6 +1,6 @@
 import CManifest
 import Foundation
-import SkrrBackend
+import SkrrLowering
 import SkrrRuntime
 import SkrrSupport
 import SkrrTestSupport

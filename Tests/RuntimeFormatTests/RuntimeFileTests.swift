@@ -1,5 +1,6 @@
 import Foundation
 import SkrrBackend
+import SkrrLowering
 import SkrrFrontend
 import SkrrIR
 import SkrrRuntime

@@ -20,7 +20,7 @@
 import Glibc
 #endif
 import CBLAS
-import SkrrBackend
+import SkrrLowering
 import SkrrFrontend
 import SkrrIR
 import SkrrRuntime
