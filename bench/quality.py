@@ -114,7 +114,7 @@ def main():
     out = os.path.join(args.out, args.name)
     os.makedirs(out, exist_ok=True)
     held = os.path.join(out, "heldout.txt")
-    lines = open(os.path.join(ROOT, "data/prompts/parti-calibration.txt"), encoding="utf-8").read().split("\n")
+    lines = open(os.path.join(ROOT, "Sources/Driver/Prompts/parti-calibration.txt"), encoding="utf-8").read().split("\n")
     open(held, "w", encoding="utf-8").write("\n".join(l for l in lines[1000:1232] if l.strip()) + "\n")
     empty = os.path.join(out, "empty.txt")
     open(empty, "w").write("\n")

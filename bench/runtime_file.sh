@@ -25,7 +25,7 @@ for name in z.namelist():
         open(target, "wb").write(z.read(name))
 PY
 fi
-sed -n '1001,1008p' data/prompts/parti-calibration.txt > "$OUT/prompts.txt"
+sed -n '1001,1008p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/prompts.txt"
 
 "$SKRRC" bench/out/minilm -o "$OUT/dense.skrr" 2> /dev/null
 "$SKRRC" bench/out/minilm --weight-dtype bf16 -o "$OUT/dense-bf16.skrr" 2> /dev/null

@@ -12,7 +12,7 @@ MODEL=${MODEL:-fixtures/t5-trained}
 OUT=.build/demo
 mkdir -p "$OUT"
 # Held-out prompts: PartiPrompts lines 1001-1232, never used for calibration or training.
-sed -n '1001,1232p' data/prompts/parti-calibration.txt > "$OUT/heldout.txt"
+sed -n '1001,1232p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/heldout.txt"
 
 echo "== compile: $MODEL -O prune --sparsity 0.3 ==" >&2
 "$B" "$MODEL" -O prune --sparsity 0.3 --calib-size 128 --eval "$OUT/heldout.txt" \

@@ -8,7 +8,7 @@ Needs: torch (CPU), transformers 5.x, safetensors, numpy, regex (a transformers
 dependency) and the Debian `sentencepiece` package for `spm_train`.  No network:
 every model is built from a config object with seeded random weights, every
 tokenizer is trained here from the PartiPrompts calibration prompts
-(data/prompts/parti-calibration.txt, a copy of ../shared/data/prompts; Apache-2.0, Google LLC).
+(Sources/Driver/Prompts/parti-calibration.txt, a copy of ../shared/data/prompts; Apache-2.0, Google LLC).
 Running the script twice gives byte-identical files (single-threaded torch,
 per-fixture seeds, spm_train with one thread and no sampling, our own BPE and
 WordPiece trainers with explicit tie-breaks).

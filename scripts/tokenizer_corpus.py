@@ -5,7 +5,7 @@ Everything here is a pure function of the calibration prompt file, so rerunning
 gives byte-identical tokenizer files.
 
 Three tokenizers are built from the PartiPrompts calibration prompts
-(``data/prompts/parti-calibration.txt``, a copy of ../shared/data/prompts; Apache-2.0, Google LLC):
+(``Sources/Driver/Prompts/parti-calibration.txt``, a copy of ../shared/data/prompts; Apache-2.0, Google LLC):
 
 * ``train_sentencepiece`` -- a T5-style SentencePiece unigram ``spiece.model``
   trained with the Debian ``spm_train`` binary (single thread, no sentence
@@ -38,7 +38,7 @@ import unicodedata
 import regex
 
 # The project's copy of ../shared/data/prompts (identical files), so the scripts work from any clone.
-PROMPTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "prompts")
+PROMPTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Sources", "Driver", "Prompts")
 DEFAULT_PROMPTS = os.path.join(PROMPTS_DIR, "parti-calibration.txt")
 
 

@@ -15,14 +15,7 @@ extension DiscrepancyScorer: BlockSimilarityMeter {
             try runner.apply(denseSlots[2 * block + 1], to: &states)
             for (state, input) in zip(states, inputs) {
                 for row in 0..<(state.batch * state.length) where state.mask[row] != 0 {
-                    var dot = 0.0, a = 0.0, b = 0.0
-                    for j in 0..<d {
-                        let x = Double(input[row * d + j]), y = Double(state.hidden[row * d + j])
-                        dot += x * y
-                        a += x * x
-                        b += y * y
-                    }
-                    sums[block] += dot / max((a * b).squareRoot(), 1e-30)
+                    sums[block] += cosine(input[(row * d)..<((row + 1) * d)], state.hidden[(row * d)..<((row + 1) * d)])
                 }
             }
         }

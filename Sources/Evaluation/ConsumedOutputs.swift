@@ -1,9 +1,9 @@
 import SkrrRuntime
 import SkrrSupport
 
-/// What the denoiser reads from the encoder (DESIGN.md §3), so D compares exactly that: T5's last
-/// hidden states; a CLIP encoder's penultimate hidden states (SDXL, SD3) and/or its pooled output,
-/// projected when the encoder has a projection head (SD3, SDXL's second encoder, FLUX).
+/// What the denoiser reads from the encoder, so D compares exactly that: the last or penultimate
+/// hidden states and/or the pooled output (projected when the encoder has a projection head).
+/// Which, per pipeline, is the driver's `PipelineReads` table.
 public struct ConsumedOutputs: Equatable, Sendable {
     public enum Hidden: Equatable, Sendable {
         case none
@@ -19,17 +19,6 @@ public struct ConsumedOutputs: Equatable, Sendable {
     public init(hidden: Hidden = .last, pooled: Bool = false) {
         self.hidden = hidden
         self.pooled = pooled
-    }
-
-    /// The outputs a pipeline preset reads from an encoder. `clip`: a causal CLIP text tower;
-    /// `projected`: it has a projection head (CLIPTextModelWithProjection).
-    public static func forPipeline(_ name: String, clip: Bool, projected: Bool) -> ConsumedOutputs {
-        guard clip else { return ConsumedOutputs() }
-        switch name {
-        case "sdxl", "sd3": return ConsumedOutputs(hidden: .penultimate, pooled: projected)
-        case "flux": return ConsumedOutputs(hidden: .none, pooled: true)
-        default: return ConsumedOutputs()
-        }
     }
 }
 

@@ -4,7 +4,7 @@ import SkrrPasses
 import SkrrRuntime
 import SkrrSupport
 
-/// The Skrr discrepancy (DESIGN.md §4): `D = MSE(f(C), f̂(C)) + MSE(f(∅), f̂(∅))`, the squared
+/// The Skrr discrepancy (docs/architecture.md §4): `D = MSE(f(C), f̂(C)) + MSE(f(∅), f̂(∅))`, the squared
 /// error of the candidate's embeddings against the dense model's over the calibration prompts,
 /// plus the same for the empty prompt, each averaged over the positions the pipeline consumes and
 /// all features. `f` is the identity or the denoiser's projection.

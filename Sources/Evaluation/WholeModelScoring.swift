@@ -97,14 +97,3 @@ extension DiscrepancyScorer: ModelScorer {
         return computed
     }
 }
-
-private func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
-    for (x, y) in zip(a, b) {
-        dot += Double(x) * Double(y)
-        na += Double(x) * Double(x)
-        nb += Double(y) * Double(y)
-    }
-    let denominator = (na * nb).squareRoot()
-    return denominator > 0 ? dot / denominator : (na == nb ? 1 : 0)
-}

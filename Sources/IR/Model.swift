@@ -90,7 +90,7 @@ public enum SubBlockKind: String, CaseIterable, Sendable {
     case ffn
 }
 
-/// The unit the Skrr method skips and re-uses (DESIGN.md §4).
+/// The unit the Skrr method skips and re-uses (docs/architecture.md §4).
 public struct SubBlock: Equatable, Sendable {
     public var index: Int
     public var kind: SubBlockKind

@@ -1,5 +1,5 @@
 /// The numerics of an encoder, spelled out explicitly so the interpreter executes attributes,
-/// never family names: a T5 and a CLIP differ only in the values below (DESIGN.md §3).
+/// never family names: a T5 and a CLIP differ only in the values below (docs/architecture.md §3).
 public struct ModelConfig: Equatable, Sendable {
     public var hiddenSize: Int
     public var numLayers: Int

@@ -1,4 +1,4 @@
-/// Parameter accounting for sparsity (DESIGN.md §4): parameters removed / all parameters of the
+/// Parameter accounting for sparsity (docs/architecture.md §4): parameters removed / all parameters of the
 /// source encoder file, embeddings included. Re-use adds nothing: shared weights count once.
 extension ModelIR {
     func elementCount(ofTensor name: String) -> Int { tensor(named: name)?.elementCount ?? 0 }

@@ -3,12 +3,13 @@ import SkrrIR
 /// Drops every tensor no component or running slot references (keeping the inputs of merged
 /// tensors that are still needed), and every file left without tensors. Re-used sub-blocks keep one copy of their weights; T5's shared position-bias table
 /// belongs to the model (not to block 0's attention) and so survives when that sub-block is
-/// skipped (DESIGN.md §4).
+/// skipped (docs/architecture.md §4).
 public struct DeadWeightElim: ModelPass {
     public static let name = "dead-weight-elim"
     public static let summary = "drop tensors and files that nothing running references"
 
     public init() {}
+    public init(options: PassOptions) {}
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         var result = model
@@ -27,7 +28,7 @@ public struct DeadWeightElim: ModelPass {
             }
         }
         let dropped = model.tensors.count - result.tensors.count
-        context.statistics.append((Self.name, "dropped \(dropped) tensors and \(model.files.count - result.files.count) files"))
+        context.record(EliminationRecord(pass: Self.name, droppedTensors: dropped, droppedFiles: model.files.count - result.files.count))
         return result
     }
 }

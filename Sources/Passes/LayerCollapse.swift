@@ -18,6 +18,7 @@ public struct LayerCollapse: ModelPass {
     public static let name = "laco"
     public static let summary = "fold rear layers into earlier ones by merged weights while output cosine stays high (LaCo baseline)"
     public static let optionNames = ["sparsity", "layers", "interval", "threshold"]
+    public static let requiredAnalyses = [AnalysisKey.modelScorer.id]
 
     public let sparsity: Double
     /// Layers folded into the base by one merge (LaCo's C).
@@ -49,17 +50,14 @@ public struct LayerCollapse: ModelPass {
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
-        let scorer = try context.requireScorer(Self.name)
-        guard let measurer = scorer as? ModelScorer else {
-            throw SkrrError(key: Self.name, "the scorer cannot measure models with merged weights")
-        }
+        let measurer = try context.analysis(.modelScorer, for: Self.name)
         let target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
         func removed(_ m: ModelIR) -> Int { model.sourceParameters - m.keptParameters }
 
         // Blocks that run both their own sub-blocks and serve no re-use can take part.
         var live = (0..<model.config.numLayers).filter { model.isDroppable(2 * $0) && model.isDroppable(2 * $0 + 1) }
         if removed(model) >= target {
-            context.statistics.append((Self.name, "input already at sparsity ≥ \(sparsity); nothing merged"))
+            context.record(NoteRecord(pass: Self.name, summary: "input already at sparsity ≥ \(sparsity); nothing merged"))
             return model
         }
         let perBlock = live.first.map { model.parameterCount(ofSubBlock: 2 * $0) + model.parameterCount(ofSubBlock: 2 * $0 + 1) } ?? 0
@@ -75,6 +73,8 @@ public struct LayerCollapse: ModelPass {
         var order: [Int] = []
         var discrepancies: [Double] = []
         var measured = 0
+        var merges: [MergeRecord.Merge] = []
+        var discrepancy: Double?
         func accept(_ candidate: Candidate, note: String) {
             current = candidate.model
             live.removeAll { candidate.folded.contains($0) }
@@ -85,9 +85,9 @@ public struct LayerCollapse: ModelPass {
                 order += [2 * block, 2 * block + 1]
                 discrepancies += [candidate.measurement.discrepancy, candidate.measurement.discrepancy]
             }
-            context.merges.append((candidate.base, candidate.folded))
-            context.discrepancy = candidate.measurement.discrepancy
-            context.progress?(Double(min(removed(current), target)), Double(target))
+            merges.append(MergeRecord.Merge(base: candidate.base, folded: candidate.folded))
+            discrepancy = candidate.measurement.discrepancy
+            context.reportProgress(Double(min(removed(current), target)), of: Double(target))
         }
 
         while removed(current) < target {
@@ -121,11 +121,9 @@ public struct LayerCollapse: ModelPass {
                 accept(best, note: " < \(threshold): best of a scan that accepted nothing")
             }
         }
-        context.searchOrder = order
-        context.searchDiscrepancies = discrepancies
-        context.statistics.append((Self.name,
-            "\(measured) candidates, \(step) merges: " + log.joined(separator: "; ")
-                + "; \(percent(Double(removed(current)) / Double(model.sourceParameters))) of parameters, D = \(context.discrepancy ?? .nan)"))
+        context.record(MergeRecord(
+            pass: Self.name, merges: merges, order: order, orderDiscrepancies: discrepancies, finalDiscrepancy: discrepancy,
+            log: log, candidatesMeasured: measured, removedFraction: Double(removed(current)) / Double(model.sourceParameters)))
         return current
     }
 

@@ -1,7 +1,7 @@
 import SkrrIR
 import SkrrSupport
 
-/// The re-use phase (DESIGN.md §4): for each skipped slot in ascending order, try running the
+/// The re-use phase (docs/architecture.md §4): for each skipped slot in ascending order, try running the
 /// nearest originally-kept sub-block of the same kind before it and after it; take the better
 /// of the two only if it strictly lowers D. Sources are always originally kept sub-blocks (no
 /// chains), and one source may serve several slots. Re-use adds no parameters.
@@ -9,16 +9,19 @@ public struct ReuseRewrite: ModelPass {
     public static let name = "reuse-rewrite"
     public static let summary = "re-run a neighbouring kept sub-block in a skipped slot where that lowers D"
 
+    public static let requiredAnalyses = [AnalysisKey.scheduleScorer.id]
+
     public init() {}
+    public init(options: PassOptions) {}
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
-        let scorer = try context.requireScorer(Self.name)
+        let scorer = try context.analysis(.scheduleScorer, for: Self.name)
         var schedule = model.schedule
         let originallyKept = schedule.indices.filter { schedule[$0] == .run($0) }
         var current = try scorer.score([schedule], base: schedule)[0]
-        var reused: [String] = []
+        var rewrites: [ReuseRecord.Rewrite] = []
         for slot in schedule.indices where schedule[slot] == .skip {
-            let sameKind = originallyKept.filter { $0 % 2 == slot % 2 }
+            let sameKind = originallyKept.filter { model.subBlocks[$0].kind == model.subBlocks[slot].kind }
             let sources = [sameKind.last(where: { $0 < slot }), sameKind.first(where: { $0 > slot })].compactMap { $0 }
             guard !sources.isEmpty else { continue }
             let candidates = sources.map { source -> [Slot] in
@@ -31,13 +34,11 @@ public struct ReuseRewrite: ModelPass {
             guard let best = scores.indices.min(by: { scores[$0] < scores[$1] }), scores[best] < current else { continue }
             schedule = candidates[best]
             current = scores[best]
-            reused.append("\(slot)←\(sources[best])")
+            rewrites.append(ReuseRecord.Rewrite(slot: slot, source: sources[best]))
         }
         var result = model
         result.schedule = schedule
-        context.discrepancy = current
-        context.statistics.append((Self.name, reused.isEmpty ? "no re-use lowered D; D = \(current)"
-                                    : "re-used \(reused.joined(separator: ", ")); D = \(current)"))
+        context.record(ReuseRecord(pass: Self.name, rewrites: rewrites, finalDiscrepancy: current))
         return result
     }
 }

@@ -8,6 +8,8 @@ public struct ShortGPTPrune: ModelPass {
     public static let name = "shortgpt"
     public static let summary = "remove whole blocks with the most similar input and output (ShortGPT baseline)"
     public static let optionNames = ["sparsity"]
+    /// Block similarities pick the blocks; the schedule scorer measures the result's D.
+    public static let requiredAnalyses = [AnalysisKey.blockSimilarity.id, AnalysisKey.scheduleScorer.id]
 
     public let sparsity: Double
 
@@ -18,10 +20,8 @@ public struct ShortGPTPrune: ModelPass {
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
-        let scorer = try context.requireScorer(Self.name)
-        guard let meter = scorer as? BlockSimilarityMeter else {
-            throw SkrrError(key: Self.name, "the scorer cannot measure block similarities")
-        }
+        let meter = try context.analysis(.blockSimilarity, for: Self.name)
+        let scorer = try context.analysis(.scheduleScorer, for: Self.name)
         let cosines = try meter.blockInputOutputCosines()
         let target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
         // Least important first; ties by block index so the order is deterministic.
@@ -37,11 +37,8 @@ public struct ShortGPTPrune: ModelPass {
         guard model.sourceParameters - result.keptParameters >= target else {
             throw SkrrError(key: Self.name, "target sparsity \(sparsity) is unreachable by removing whole blocks")
         }
-        context.searchOrder = dropped
-        context.discrepancy = try scorer.score([result.schedule], base: result.schedule)[0]
-        context.searchDiscrepancies = []
-        let blocks = stride(from: 0, to: dropped.count, by: 2).map { String(dropped[$0] / 2) }
-        context.statistics.append((Self.name, "removed blocks \(blocks.joined(separator: " ")) (by 1 − cos); D = \(context.discrepancy!)"))
+        let discrepancy = try scorer.score([result.schedule], base: result.schedule)[0]
+        context.record(BlockRemovalRecord(pass: Self.name, order: dropped, finalDiscrepancy: discrepancy))
         return result
     }
 }

@@ -1,7 +1,7 @@
 import SkrrIR
 import SkrrSupport
 
-/// Beam search over sub-blocks to skip (DESIGN.md §4). Starting from the input schedule, each
+/// Beam search over sub-blocks to skip (docs/architecture.md §4). Starting from the input schedule, each
 /// step extends every beam by every sub-block it still runs, scores each candidate by D, and
 /// keeps the `beam` best; beams holding the same set are one. It stops at the first step where
 /// a kept beam removes at least the target fraction of the source parameters, returning the
@@ -11,6 +11,7 @@ public struct SkipSearch: ModelPass {
     public static let name = "skip-search"
     public static let summary = "beam search for sub-blocks to skip under the discrepancy D"
     public static let optionNames = ["sparsity", "beam"]
+    public static let requiredAnalyses = [AnalysisKey.scheduleScorer.id]
 
     public let sparsity: Double
     public let beam: Int
@@ -34,7 +35,7 @@ public struct SkipSearch: ModelPass {
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
-        let scorer = try context.requireScorer(Self.name)
+        let scorer = try context.analysis(.scheduleScorer, for: Self.name)
         let target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
         func removed(_ schedule: [Slot]) -> Int {
             var copy = model
@@ -51,7 +52,7 @@ public struct SkipSearch: ModelPass {
             throw SkrrError(key: Self.name, "target sparsity \(sparsity) is unreachable: skipping every sub-block removes \(percent(most)) of the parameters (embeddings, norms and heads are never pruned)")
         }
         if removed(model.schedule) >= target {
-            context.statistics.append((Self.name, "input already at sparsity ≥ \(sparsity); nothing skipped"))
+            context.record(NoteRecord(pass: Self.name, summary: "input already at sparsity ≥ \(sparsity); nothing skipped"))
             return model
         }
 
@@ -87,25 +88,18 @@ public struct SkipSearch: ModelPass {
             }
             let kept = Array(scored.prefix(beam))
             let best = kept.map(\.removed).max() ?? 0
-            context.progress?(Double(min(best, target)), Double(target))
+            context.reportProgress(Double(min(best, target)), of: Double(target))
             if let done = kept.first(where: { $0.removed >= target }) {
                 var result = model
                 result.schedule = schedule(skipping: done.beam.skipped)
-                context.searchOrder = done.beam.order
-                context.searchDiscrepancies = done.beam.discrepancies
-                context.discrepancy = done.beam.discrepancies.last
-                context.statistics.append((Self.name,
-                    "\(steps) steps, beam \(beam): skipped \(done.beam.key.map(String.init).joined(separator: " ")) (\(percent(Double(done.removed) / Double(model.sourceParameters))) of parameters), D = \(done.beam.discrepancies.last!)"))
+                context.record(SkipSearchRecord(
+                    pass: Self.name, order: done.beam.order, orderDiscrepancies: done.beam.discrepancies, steps: steps, beam: beam,
+                    removedFraction: Double(done.removed) / Double(model.sourceParameters)))
                 return result
             }
             beams = kept.map(\.beam)
         }
     }
-}
-
-func percent(_ fraction: Double) -> String {
-    let tenths = Int((fraction * 1000).rounded())
-    return "\(tenths / 10).\(tenths % 10)%"
 }
 
 extension ModelIR {

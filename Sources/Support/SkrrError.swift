@@ -1,5 +1,5 @@
 /// The one error type users see. Every message names the file at fault and, where there is one,
-/// the tensor or key, and says what was expected and what was found (DESIGN.md §6).
+/// the tensor or key, and says what was expected and what was found (docs/architecture.md §6).
 ///
 /// Several problems found in one pass (for example every missing and mis-shaped tensor of a
 /// checkpoint) travel together in `notes`, so a user fixes them in one round instead of many.

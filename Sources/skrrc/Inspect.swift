@@ -1,4 +1,5 @@
 import ArgumentParser
+import SkrrDriver
 import SkrrRuntime
 import SkrrSupport
 
@@ -25,124 +26,11 @@ struct Inspect: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let runtime = try RuntimeFile(path: file)
-            StandardStreams.out(Inspect.describe(runtime, listTensors: tensors))
+            StandardStreams.out(RuntimeFileDescription.text(runtime, listTensors: tensors))
             if verify {
                 try runtime.verify()
                 StandardStreams.out("verify: all \(runtime.info.tensorExtents.count) tensor checksums match\n")
             }
         }
-    }
-
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return (value < 0 ? "-" : "") + out
-    }
-
-    static func describe(_ runtime: RuntimeFile, listTensors: Bool) -> String {
-        let p = runtime.program, info = runtime.info, s = p.spec
-        var lines: [String] = []
-        let h = info.header
-        lines.append("file \(FileSystem.basename(runtime.path)): skrr runtime file, format \(h.version), \(grouped(info.fileSize)) bytes")
-        lines.append("  header 64 bytes, manifest \(grouped(Int(h.manifestLength))) bytes, data \(grouped(Int(h.dataLength))) bytes at offset \(h.dataOffset), alignment \(info.alignment)")
-        lines.append("producer \(info.producer.isEmpty ? "(unknown)" : info.producer)")
-        lines.append("source \(info.sourceModel.isEmpty ? "(unknown)" : info.sourceModel)")
-        lines.append("passes \(info.passes.isEmpty ? "(none)" : info.passes)")
-        let kept = p.tensors.reduce(0) { $0 + $1.elementCount }
-        if info.paramsTotal > 0 {
-            let sparsity = Double(info.paramsTotal - kept) / Double(info.paramsTotal) * 100
-            lines.append("params \(grouped(kept)) kept of \(grouped(info.paramsTotal)) (sparsity \(format(sparsity))%)")
-        } else {
-            lines.append("params \(grouped(kept)) kept")
-        }
-        var positions = "learned positions"
-        if let buckets = s.relativeBuckets, let distance = s.relativeMaxDistance {
-            positions = "relative positions \(p.sharedPositionBias != nil ? "shared" : "per layer") (\(buckets) buckets, max distance \(distance))"
-        }
-        lines.append("encoder hidden \(s.hiddenSize), \(p.blockCount) blocks, \(s.numHeads) heads × \(s.headDim), ffn \(s.ffnSize)\(s.gatedFFN ? " gated" : "") \(s.activation.rawValue), vocab \(s.vocabSize), \(s.norm.rawValue) \(s.postNorm ? "post" : "pre")-norm, \(positions), \(s.causal ? "causal" : "bidirectional")")
-        var heads: [String] = []
-        switch p.pooling {
-        case nil: break
-        case .eosToken: heads.append("pooled (eos token)")
-        case .argmaxToken: heads.append("pooled (largest token id)")
-        case .firstTokenTanh: heads.append("pooled (tanh dense on the first token)")
-        }
-        if p.projection != nil { heads.append("projected") }
-        if !heads.isEmpty { lines.append("heads \(heads.joined(separator: ", "))") }
-        let preset = runtime.preset
-        lines.append("preset \(preset.name): max_length \(preset.maxLength.map(String.init) ?? "none"), \(preset.padToMax ? "pad to max_length" : "pad to longest"), \(preset.useMask ? "padding masked" : "padding attended"); default output \(info.defaultOutput)")
-        if let tokenizer = p.tokenizer {
-            let files = info.tokenizerFiles.map { "\($0.name) \(grouped($0.length)) bytes" }.joined(separator: ", ")
-            lines.append("tokenizer \(tokenizer.kind.rawValue)\(tokenizer.lowercase ? " (lowercase)" : ""): \(files)")
-        } else {
-            lines.append("tokenizer none (run with --ids)")
-        }
-        var byType: [(WeightType, Int, Int)] = []
-        for type in [WeightType.f32, .f16, .bf16] {
-            let chosen = p.tensors.filter { $0.dtype == type }
-            if !chosen.isEmpty { byType.append((type, chosen.count, chosen.reduce(0) { $0 + $1.elementCount * (type == .f32 ? 4 : 2) })) }
-        }
-        let weightBytes = byType.reduce(0) { $0 + $1.2 }
-        lines.append("weights \(p.tensors.count) tensors, \(grouped(weightBytes)) bytes, dtype \(byType.count == 1 ? byType[0].0.rawValue : "mixed") (" + byType.map { "\($0.0.rawValue): \($0.1) tensors, \(grouped($0.2)) bytes" }.joined(separator: "; ") + ")")
-
-        let skipped = p.slots.indices.filter { p.slots[$0] == .skip }
-        var reused: [(Int, Int)] = []
-        for (index, slot) in p.slots.enumerated() {
-            switch slot {
-            case .skip: break
-            case let .attention(_, source), let .ffn(_, source): if source != index { reused.append((index, source)) }
-            }
-        }
-        lines.append("slots \(p.slots.count): \(p.slots.count - skipped.count) run, \(skipped.count) skipped, \(reused.count) re-used")
-        for (index, slot) in p.slots.enumerated() {
-            let kind = index % 2 == 0 ? "attention" : "ffn"
-            let label = "  slot \(index) \(kind) block \(index / 2):"
-            switch slot {
-            case .skip:
-                lines.append("\(label) skip")
-            case let .attention(_, source), let .ffn(_, source):
-                let params = grouped(parameterCount(of: slot, in: p))
-                if source == index {
-                    lines.append("\(label) run, \(params) params")
-                } else {
-                    lines.append("\(label) re-use sub-block \(source) (\(kind) block \(source / 2)), \(params) params shared")
-                }
-            }
-        }
-        lines.append("skipped [\(skipped.map(String.init).joined(separator: ", "))]")
-        lines.append("reused {\(reused.map { "\($0.0): \($0.1)" }.joined(separator: ", "))}")
-        if listTensors {
-            lines.append("tensors")
-            for (index, tensor) in p.tensors.enumerated() {
-                let extent = info.tensorExtents[index]
-                let digits = String(extent.checksum, radix: 16)
-                lines.append("  \(index) \(tensor.name) \(tensor.dtype.rawValue)\(formatShape(tensor.shape)) offset \(extent.offset) bytes \(extent.length) xxh64 \(String(repeating: "0", count: 16 - digits.count) + digits)")
-            }
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func parameterCount(of slot: ProgramSlot, in program: EncoderProgram) -> Int {
-        var used: Set<Int> = []
-        func add(_ values: Int?...) { for v in values { if let v { used.insert(v) } } }
-        switch slot {
-        case .skip: return 0
-        case let .attention(w, _):
-            add(w.norm.weight, w.norm.bias, w.q.weight, w.q.bias, w.k.weight, w.k.bias, w.v.weight, w.v.bias, w.o.weight, w.o.bias,
-                w.relativeBias)
-        case let .ffn(w, _):
-            add(w.norm.weight, w.norm.bias, w.wi.weight, w.wi.bias, w.wiGate?.weight, w.wiGate?.bias, w.wo.weight, w.wo.bias)
-        }
-        return used.reduce(0) { $0 + program.tensors[$1].elementCount }
-    }
-
-    static func format(_ value: Double) -> String {
-        let scaled = Int((value * 100).rounded())
-        let fraction = abs(scaled % 100)
-        return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SkrrDriver
 import SkrrIR
 import SkrrPasses
 import SkrrSupport
@@ -22,39 +23,18 @@ struct Opt: ParsableCommand {
     var verifyEach = false
 
     func run() throws {
-        let pipeline: [PassInvocation]
+        var manager: PassManager
         do {
-            pipeline = try PipelineParser.parse(passes)
-            try PassRegistry.validate(pipeline)
+            manager = try PassManager(parsing: passes)
         } catch let error as SkrrError {
             throw ValidationError("--passes: \(error)")
         }
+        if verifyEach { manager.instrumentations.append(VerifyEachPass()) }
+        if let printIRAfter { manager.instrumentations.append(PrintIRAfter(printIRAfter, sink: StandardStreams.err)) }
         try reportingErrors {
-            let text: String
-            if file == "-" {
-                var lines: [String] = []
-                while let line = readLine(strippingNewline: false) { lines.append(line) }
-                text = lines.joined()
-            } else {
-                let bytes = try readWholeFile(file)
-                guard let decoded = String(validating: bytes, as: UTF8.self) else {
-                    throw SkrrError(file: file, "not valid UTF-8 text")
-                }
-                text = decoded
-            }
-            let source = file == "-" ? "<stdin>" : file
-            var model = try IRParser.parse(text, source: source)
-            try IRVerifier.verify(model, source: source)
-            let context = PassContext()
-            for invocation in pipeline {
-                let pass = try PassRegistry.make(invocation)
-                model = try pass.run(model, context: context)
-                if verifyEach { try IRVerifier.verify(model, source: "after \(invocation.name)") }
-                if printIRAfter == "all" || printIRAfter == invocation.name {
-                    StandardStreams.err("// IR after \(invocation.description)\n" + IRPrinter.print(model))
-                }
-            }
-            StandardStreams.out(IRPrinter.print(model))
+            let model = try IRFiles.read(file)
+            try IRVerifier.verify(model, source: IRFiles.sourceName(file))
+            StandardStreams.out(IRPrinter.print(try manager.run(model, context: PassContext())))
         }
     }
 }

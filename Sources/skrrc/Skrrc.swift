@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// `skrrc`: the compiler driver. The default subcommand compiles a model, so the contract's
-/// `skrrc MODEL --emit-ir` works without naming it (DESIGN.md §8).
+/// `skrrc MODEL --emit-ir` works without naming it (docs/architecture.md §8).
 @main
 struct Skrrc: ParsableCommand {
     static let configuration = CommandConfiguration(

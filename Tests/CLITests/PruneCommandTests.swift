@@ -3,7 +3,7 @@ import SkrrTestSupport
 import Testing
 
 /// `skrrc MODEL -O prune --sparsity 0.3 --report r.json` on every family: the run succeeds,
-/// the report has DESIGN.md §8's fields, and the result obeys the Skrr rules.
+/// the report has docs/architecture.md §8's fields, and the result obeys the Skrr rules.
 @Suite struct PruneCommandTests {
     func report(_ path: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]

@@ -1,7 +1,7 @@
 import SkrrTestSupport
 import Testing
 
-/// Exit status contract (DESIGN.md §8): 0 success, 1 bad input, 64 bad usage.
+/// Exit status contract (docs/architecture.md §8): 0 success, 1 bad input, 64 bad usage.
 @Suite struct UsageTests {
     @Test func helpDescribesTheCommands() throws {
         let result = try runSkrrc(["--help"])

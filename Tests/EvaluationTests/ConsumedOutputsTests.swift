@@ -12,16 +12,6 @@ import Testing
 @Suite struct ConsumedOutputsTests {
     let generic = try! PipelinePreset.named("generic", clipEncoder: false)
 
-    @Test func presetsMapToWhatTheirPipelinesRead() {
-        #expect(ConsumedOutputs.forPipeline("pixart-sigma", clip: false, projected: false) == ConsumedOutputs(hidden: .last))
-        #expect(ConsumedOutputs.forPipeline("sd3", clip: false, projected: false) == ConsumedOutputs(hidden: .last))
-        #expect(ConsumedOutputs.forPipeline("sdxl", clip: true, projected: false) == ConsumedOutputs(hidden: .penultimate))
-        #expect(ConsumedOutputs.forPipeline("sdxl", clip: true, projected: true) == ConsumedOutputs(hidden: .penultimate, pooled: true))
-        #expect(ConsumedOutputs.forPipeline("sd3", clip: true, projected: true) == ConsumedOutputs(hidden: .penultimate, pooled: true))
-        #expect(ConsumedOutputs.forPipeline("flux", clip: true, projected: false) == ConsumedOutputs(hidden: .none, pooled: true))
-        #expect(ConsumedOutputs.forPipeline("generic", clip: true, projected: true) == ConsumedOutputs(hidden: .last))
-    }
-
     func scorer(_ model: ModelIR, _ weights: WeightSource, prompts: [[Int32]], consumed: ConsumedOutputs,
                 budget: Int = 1 << 30) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()

@@ -167,7 +167,7 @@ import Testing
         let model = SyntheticModel(layers: 6)
         let scorer = try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 5),
                                            nullPrompt: [1], preset: generic)
-        let context = PassContext(scorer: scorer)
+        let context = PassContext(scoringWith: scorer)
         let result = try LayerCollapse(sparsity: 0.4).run(model.ir, context: context)
         try IRVerifier.verify(result)
         #expect(result.sparsity >= 0.4)

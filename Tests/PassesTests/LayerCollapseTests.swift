@@ -24,6 +24,13 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     }
 
     func score(_ candidates: [[Slot]], base: [Slot]) throws -> [Double] { candidates.map { _ in 0 } }
+
+    /// A context in which this scorer answers both analyses it implements.
+    func context() -> PassContext {
+        let context = PassContext(scheduleScorer: self)
+        context.analyses.register(.modelScorer, self)
+        return context
+    }
 }
 
 /// The LaCo pass: scan order, threshold, interval, the relaxed acceptance that keeps a fixed
@@ -42,15 +49,16 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     /// nothing either, so its best candidate, {2, 3} → 1, is taken below the threshold.
     @Test func scanAcceptsRejectsAndRelaxes() throws {
         let scorer = ScriptedModelScorer(cost: [1: 0.5, 2: 0.2, 3: 0.01, 4: 0.02, 5: 0.03])
-        let context = PassContext(scorer: scorer)
+        let context = scorer.context()
         let result = try LayerCollapse(sparsity: 0.6).run(model, context: context)
         try IRVerifier.verify(result)
         #expect(scorer.measured == [[4, 5], [2, 3, 4, 5], [1, 2, 4, 5], [2, 3, 4, 5], [1, 2, 4, 5]])
         #expect(context.merges.map(\.base) == [3, 1])
         #expect(context.merges.map(\.folded) == [[4, 5], [2, 3]])
-        #expect(context.searchOrder == [8, 9, 10, 11, 4, 5, 6, 7])
-        #expect(context.searchDiscrepancies.count == context.searchOrder.count)
-        let summary = try #require(context.statistics.last?.summary)
+        let record = try #require(context.last(MergeRecord.self))
+        #expect(record.order == [8, 9, 10, 11, 4, 5, 6, 7])
+        #expect(record.orderDiscrepancies.count == record.order.count)
+        let summary = record.summary
         #expect(summary.contains("folded 4 5 into 3 (cos 0.95 ≥ 0.9)"), "\(summary)")
         #expect(summary.contains("folded 2 3 into 1 (cos 0.74 < 0.9: best of a scan that accepted nothing)"), "\(summary)")
         #expect(result.keptParameters == 1036 - 4 * 164)
@@ -61,7 +69,7 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     /// first merge's tensors, and dead-weight-elim keeps exactly the inputs still needed.
     @Test func nestedMergesReferToEarlierMergesAndSurviveDeadWeightElim() throws {
         let scorer = ScriptedModelScorer(cost: [1: 0.5, 2: 0.2, 3: 0.01, 4: 0.02, 5: 0.03])
-        let context = PassContext(scorer: scorer)
+        let context = scorer.context()
         let result = try DeadWeightElim().run(try LayerCollapse(sparsity: 0.6).run(model, context: context), context: context)
         try IRVerifier.verify(result)
         let q = try #require(result.tensor(named: "laco2.block1.attention.q.weight"))
@@ -82,7 +90,7 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     /// live block above it) and the merged block 3 becomes a delta.
     @Test func intervalSetsWhereTheScanResumes() throws {
         let scorer = ScriptedModelScorer(cost: [1: 0.5, 2: 0.2, 3: 0.01, 4: 0.02, 5: 0.03])
-        let context = PassContext(scorer: scorer)
+        let context = scorer.context()
         _ = try LayerCollapse(sparsity: 0.6, layers: 2, interval: 1).run(model, context: context)
         #expect(scorer.measured.prefix(2) == [[4, 5], [3, 4, 5]])
         #expect(context.merges.first.map { ($0.base, $0.folded) } ?? (-1, []) == (3, [4, 5]))
@@ -92,7 +100,7 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     /// A merge folds only as many layers as the target still needs (one block here, not C = 2).
     @Test func mergeFoldsNoMoreThanTheTargetNeeds() throws {
         let scorer = ScriptedModelScorer(cost: [:])
-        let context = PassContext(scorer: scorer)
+        let context = scorer.context()
         let result = try LayerCollapse(sparsity: 0.1).run(model, context: context)
         #expect(scorer.measured == [[4]])
         #expect(context.merges.map(\.folded) == [[4]])
@@ -100,7 +108,7 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
     }
 
     @Test func unreachableTargetNamesTheMaximum() throws {
-        let context = PassContext(scorer: ScriptedModelScorer(cost: [:]))
+        let context = ScriptedModelScorer(cost: [:]).context()
         #expect(throws: SkrrError.self) { try LayerCollapse(sparsity: 0.9).run(model, context: context) }
         do {
             _ = try LayerCollapse(sparsity: 0.9).run(model, context: context)
@@ -115,12 +123,12 @@ final class ScriptedModelScorer: ScheduleScorer, ModelScorer {
         #expect(laco.layers == 4 && laco.interval == 1 && laco.threshold == 0.65 && laco.sparsity == 0.3)
         #expect(throws: SkrrError.self) { try PassRegistry.make(PassInvocation(name: "laco", options: [("sparsity", "0.3"), ("layers", "0")])) }
         #expect(throws: SkrrError.self) { try PassRegistry.make(PassInvocation(name: "laco", options: [("threshold", "0.5")])) }
-        #expect(try PassRegistry.prunePipeline(method: "laco", sparsity: 0.25, beam: 3).map(\.description)
+        #expect(PruneMethod.laco.pipeline(sparsity: 0.25, beam: 3).map(\.description)
             == ["laco{sparsity=0.25}", "dead-weight-elim"])
     }
 
     @Test func aScorerThatCannotMeasureModelsIsRefused() throws {
-        let context = PassContext(scorer: ScriptedScorer(cost: [:]))
+        let context = PassContext(scheduleScorer: ScriptedScorer(cost: [:]))
         #expect(throws: SkrrError.self) { try LayerCollapse(sparsity: 0.3).run(model, context: context) }
     }
 }

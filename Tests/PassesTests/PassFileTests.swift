@@ -26,11 +26,10 @@ import Testing
         let pipeline = try PipelineParser.parse(String(firstLine.dropFirst("// RUN:".count)))
         var model = try IRParser.parse(text, source: name)
         try IRVerifier.verify(model, source: name)
-        let context = PassContext(scorer: ScriptedScorer.from(text))
-        for invocation in pipeline {
-            model = try PassRegistry.make(invocation).run(model, context: context)
-            try IRVerifier.verify(model, source: "\(name) after \(invocation.name)")
-        }
+        let context = ScriptedScorer.from(text).map { PassContext(scheduleScorer: $0) } ?? PassContext()
+        var manager = try PassManager(pipeline)
+        manager.instrumentations.append(VerifyEachPass())
+        model = try manager.run(model, context: context)
         let output = IRPrinter.print(model)
         let failure = FileCheck(checkSource: text).match(output)
         #expect(failure == nil, "\(failure ?? "")\n--- output ---\n\(output)")

@@ -27,7 +27,7 @@ import Testing
         let model = TinyModels.t5(layers: 3)
         let scorer = randomScorer(slots: 6, seed: UInt64(seed))
         let sparsity = [0.2, 0.35, 0.5, 0.6][seed % 4]
-        let result = try SkipSearch(sparsity: sparsity, beam: 64).run(model, context: PassContext(scorer: scorer))
+        let result = try SkipSearch(sparsity: sparsity, beam: 64).run(model, context: PassContext(scheduleScorer: scorer))
 
         let target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
         var best: (size: Int, d: Double, key: [Int])?
@@ -48,7 +48,7 @@ import Testing
     func reuseNeverRaisesDiscrepancy(_ seed: Int) throws {
         let model = TinyModels.t5(layers: 4)
         let scorer = randomScorer(slots: 8, seed: UInt64(1000 + seed))
-        let context = PassContext(scorer: scorer)
+        let context = PassContext(scheduleScorer: scorer)
         let skipped = try SkipSearch(sparsity: 0.4, beam: 3).run(model, context: context)
         let before = scorer.discrepancy(skipped.schedule)
         let reused = try ReuseRewrite().run(skipped, context: context)
@@ -69,21 +69,22 @@ import Testing
 
     @Test func searchOrderAndDiscrepancyAlongItAreRecorded() throws {
         let scorer = ScriptedScorer(cost: [0: 5, 1: 1, 2: 3, 3: 2, 4: 4, 5: 0.5])
-        let context = PassContext(scorer: scorer)
+        let context = PassContext(scheduleScorer: scorer)
         let model = TinyModels.t5(layers: 3)
         let result = try SkipSearch(sparsity: 0.45, beam: 1).run(model, context: context)
         // Additive costs: greedy drops the cheapest first: 5 (ffn, 0.5), 1 (ffn, 1), 3 (ffn, 2), ...
-        #expect(context.searchOrder.prefix(3) == [5, 1, 3])
-        #expect(context.searchDiscrepancies.prefix(3) == [0.5, 1.5, 3.5])
-        #expect(context.searchDiscrepancies.count == context.searchOrder.count)
+        let record = try #require(context.last(SkipSearchRecord.self))
+        #expect(record.order.prefix(3) == [5, 1, 3])
+        #expect(record.orderDiscrepancies.prefix(3) == [0.5, 1.5, 3.5])
+        #expect(record.orderDiscrepancies.count == record.order.count)
         #expect(result.sparsity >= 0.45)
-        #expect(context.discrepancy == context.searchDiscrepancies.last)
+        #expect(context.discrepancy == record.orderDiscrepancies.last)
     }
 
     @Test func duplicateBeamsAreMerged() throws {
         // Symmetric costs: {0,1} is reached from both {0} and {1}; it must be scored once.
         let scorer = ScriptedScorer(cost: [0: 1, 1: 1, 2: 9, 3: 9])
-        _ = try SkipSearch(sparsity: 0.6, beam: 2).run(TinyModels.t5(layers: 2), context: PassContext(scorer: scorer))
+        _ = try SkipSearch(sparsity: 0.6, beam: 2).run(TinyModels.t5(layers: 2), context: PassContext(scheduleScorer: scorer))
         // Target 0.6 × 380 = 228 params. Step 1: 4 singles, keep {0} {1}. Step 2 from {0}: {0,1}
         // {0,2} {0,3}; from {1}: {1,2} {1,3} ({0,1} merged); keep {0,1} (D 2) and {0,2} (D 10, the
         // smallest key among the ties). Step 3 from {0,1}: {0,1,2} {0,1,3}; from {0,2}: {0,2,3}
@@ -94,16 +95,16 @@ import Testing
     @Test func oneBlockModel() throws {
         let model = TinyModels.t5(layers: 1)
         let scorer = ScriptedScorer(cost: [0: 2, 1: 1])
-        let result = try SkipSearch(sparsity: 0.2, beam: 3).run(model, context: PassContext(scorer: scorer))
+        let result = try SkipSearch(sparsity: 0.2, beam: 3).run(model, context: PassContext(scheduleScorer: scorer))
         #expect(result.schedule == [.run(0), .skip])
         // Nothing of the same kind is left to re-use.
-        #expect(try ReuseRewrite().run(result, context: PassContext(scorer: scorer)).schedule == [.run(0), .skip])
+        #expect(try ReuseRewrite().run(result, context: PassContext(scheduleScorer: scorer)).schedule == [.run(0), .skip])
     }
 
     @Test func unreachableTargetIsAClearError() throws {
         let model = TinyModels.t5(layers: 2)  // 380 params, 328 in sub-blocks: at most 86.3%
         #expect {
-            try SkipSearch(sparsity: 0.9, beam: 3).run(model, context: PassContext(scorer: ScriptedScorer(cost: [:])))
+            try SkipSearch(sparsity: 0.9, beam: 3).run(model, context: PassContext(scheduleScorer: ScriptedScorer(cost: [:])))
         } throws: { error in
             "\(error)" == "'skip-search': target sparsity 0.9 is unreachable: skipping every sub-block removes 86.3% of the parameters (embeddings, norms and heads are never pruned)"
         }

@@ -5,7 +5,7 @@
  * constructor that runs while the library is being loaded, from the
  * environment variable OPENBLAS_CORETYPE or else from its own CPUID table.
  * When that table does not know the CPU, it can silently fall back to the
- * SSE3 "Prescott" kernels, about 2.5-4x slower (DESIGN.md §7; on the Zen 4
+ * SSE3 "Prescott" kernels, about 2.5-4x slower (docs/architecture.md §7; on the Zen 4
  * host measured in docs/openblas.md, 0.3.21 does detect the CPU, as
  * Cooperlake: there the setenv changes nothing, elsewhere it guards).
  * Setting OPENBLAS_CORETYPE is only effective BEFORE the library is loaded,

@@ -376,7 +376,7 @@ struct  Skrr__Tensor
    */
   char *name;
   /*
-   * Element type as stored; weights run in this dtype (DESIGN.md §5).
+   * Element type as stored; weights run in this dtype (docs/architecture.md §5).
    */
   Skrr__DType dtype;
   /*

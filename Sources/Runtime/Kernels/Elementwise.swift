@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Normalisations, activations and softmax over f32 rows, written to follow transformers'
-/// formulas term by term (DESIGN.md §3). The loops run 8 lanes at a time (`SIMD8<Float>`, which
+/// formulas term by term (docs/architecture.md §3). The loops run 8 lanes at a time (`SIMD8<Float>`, which
 /// the compiler lowers to the vector registers of the target) with a scalar-free tail: the tail
 /// is padded into one more vector, so every element goes through the same arithmetic.
 enum Elementwise {

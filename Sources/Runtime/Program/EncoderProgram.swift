@@ -89,7 +89,7 @@ public struct EncoderSpec: Equatable, Sendable {
     public var innerSize: Int { numHeads * headDim }
 }
 
-public enum WeightType: String, Sendable { case f32, f16, bf16 }
+public enum WeightType: String, CaseIterable, Sendable { case f32, f16, bf16 }
 
 public struct ProgramTensor: Equatable, Sendable {
     public var name: String

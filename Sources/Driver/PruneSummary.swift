@@ -3,15 +3,13 @@ import SkrrPasses
 
 /// The few lines a person reads after `-O prune`: sizes before and after, what was skipped and
 /// re-used, and how far the result is from the dense model.
-enum PruneSummary {
-    static func text(source: ModelIR, result: ModelIR, method: String, context: PassContext, evalDiscrepancy: Double?,
-                     calibrationCount: Int?, seconds: Double) -> String {
+public enum PruneSummary {
+    public static func text(source: ModelIR, result: ModelIR, method: String, context: PassContext, evalDiscrepancy: Double?,
+                            calibrationCount: Int?, work: ScorerStatistics?, seconds: Double) -> String {
         func bytes(_ model: ModelIR) -> Int {
             model.referencedTensors.reduce(0) { $0 + (model.tensor(named: $1)?.byteCount ?? 0) }
         }
-        func describe(_ slot: Int) -> String {
-            "\(slot % 2 == 0 ? "attention" : "ffn") \(slot / 2)"
-        }
+        func describe(_ slot: Int) -> String { "\(source.subBlocks[slot].kind.rawValue) \(slot / 2)" }
         var skipped: [String] = [], reused: [String] = []
         for (slot, entry) in result.schedule.enumerated() {
             switch entry {
@@ -21,9 +19,9 @@ enum PruneSummary {
             }
         }
         var lines = [
-            "\(source.name) (\(method)): weights \(megabytes(bytes(source))) → \(megabytes(bytes(result))), "
-                + "\(grouped(source.sourceParameters)) → \(grouped(result.keptParameters)) parameters "
-                + "(\(PlotSVG.percent(result.sparsity)) removed)",
+            "\(source.name) (\(method)): weights \(Formatting.bytes(bytes(source))) → \(Formatting.bytes(bytes(result))), "
+                + "\(Formatting.grouped(source.sourceParameters)) → \(Formatting.grouped(result.keptParameters)) parameters "
+                + "(\(Formatting.percent(result.sparsity)) removed)",
             "  skipped: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))",
             "  re-used: \(reused.isEmpty ? "none" : reused.joined(separator: ", "))",
         ]
@@ -36,17 +34,9 @@ enum PruneSummary {
             if let evalDiscrepancy { line += ", \(evalDiscrepancy) held out" }
             lines.append(line)
         }
-        if let stats = context.scorer?.statistics, stats.naiveSubBlockEvaluations > 0 {
-            lines.append("  search: \(stats.subBlockEvaluations) sub-block runs (\(stats.naiveSubBlockEvaluations) without caching), \(PlotSVG.fmt(seconds)) s")
+        if let work, work.naiveSubBlockEvaluations > 0 {
+            lines.append("  search: \(work.subBlockEvaluations) sub-block runs (\(work.naiveSubBlockEvaluations) without caching), \(Formatting.oneDecimal(seconds)) s")
         }
         return lines.joined(separator: "\n") + "\n"
     }
-
-    static func megabytes(_ bytes: Int) -> String {
-        if bytes >= 1 << 30 { return "\(PlotSVG.fmt(Double(bytes) / Double(1 << 30))) GiB" }
-        if bytes >= 1 << 20 { return "\(PlotSVG.fmt(Double(bytes) / Double(1 << 20))) MiB" }
-        return "\(PlotSVG.fmt(Double(bytes) / 1024)) KiB"
-    }
-
-    static func grouped(_ n: Int) -> String { PlotSVG.grouped(n) }
 }

@@ -2,12 +2,12 @@ import SkrrEvaluation
 import SkrrFrontend
 import SkrrSupport
 
-/// Loads the denoiser's text projection for `--projection` (DESIGN.md §4): PixArt-Σ's
+/// Loads the denoiser's text projection for `--projection` (docs/architecture.md, "The discrepancy"): PixArt-Σ's
 /// `caption_projection` (linear_1 → GELU(tanh) → linear_2) or SD3/FLUX's `context_embedder`
 /// (one linear). Only those tensors are read from the denoiser's safetensors, through the
 /// memory map, so a 24 GB transformer costs a few megabytes.
-enum ProjectionLoading {
-    static func load(_ path: String, encoderWidth: Int) throws -> Projection {
+public enum ProjectionLoading {
+    public static func load(_ path: String, encoderWidth: Int) throws -> Projection {
         let checkpoint = try CheckpointSet(path: try weightsPath(path))
         func layer(_ prefix: String) throws -> Projection.Layer? {
             guard let weight = checkpoint.locate(prefix + ".weight") else { return nil }
@@ -22,9 +22,9 @@ enum ProjectionLoading {
                     throw SkrrError(file: checkpoint.files[b.fileIndex].path, key: prefix + ".bias",
                                     "expected shape [\(out)], got \(formatShape(b.entry.shape))")
                 }
-                bias = try floats(checkpoint, b)
+                bias = try checkpoint.floatValues(of: b)
             }
-            return Projection.Layer(weight: try floats(checkpoint, weight), bias: bias, outWidth: out, inWidth: inputs)
+            return Projection.Layer(weight: try checkpoint.floatValues(of: weight), bias: bias, outWidth: out, inWidth: inputs)
         }
         let projection: Projection
         if let first = try layer("caption_projection.linear_1") {
@@ -60,23 +60,5 @@ enum ProjectionLoading {
             }
         }
         throw SkrrError(file: path, "no denoiser weights (diffusion_pytorch_model.safetensors or an index) in this folder or its transformer/")
-    }
-
-    static func floats(_ checkpoint: CheckpointSet, _ found: (fileIndex: Int, entry: TensorEntry)) throws -> [Float] {
-        let file = checkpoint.files[found.fileIndex]
-        let bytes = file.data(of: found.entry)
-        let n = found.entry.elementCount
-        let values: [Float]
-        switch found.entry.dtype {
-        case .f32: values = (0..<n).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
-        case .bf16: values = (0..<n).map { Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }
-        case .f16: values = (0..<n).map { Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
-        default:
-            throw SkrrError(file: file.path, key: found.entry.name, "dtype \(found.entry.dtype.rawValue) is not supported (F32, F16, BF16)")
-        }
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw SkrrError(file: file.path, key: found.entry.name, "element \(bad) is \(values[bad])")
-        }
-        return values
     }
 }

@@ -2,10 +2,10 @@ import SkrrIR
 import SkrrPasses
 import SkrrSupport
 
-/// The `--report` JSON (DESIGN.md §8): what was pruned, how well, and what the search cost.
-enum PruneReport {
-    static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
-                     context: PassContext, evalDiscrepancy: Double?, seconds: Double) -> JSONValue {
+/// The `--report` JSON (docs/architecture.md, "Command line"): what was pruned, how well, and what the search cost.
+public enum PruneReport {
+    public static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
+                            context: PassContext, evalDiscrepancy: Double?, work: ScorerStatistics?, seconds: Double) -> JSONValue {
         var reused: [(key: String, value: JSONValue)] = []
         var skipped: [JSONValue] = []
         for (slot, entry) in result.schedule.enumerated() {
@@ -18,7 +18,8 @@ enum PruneReport {
             }
         }
         let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.byteCount ?? 0) }
-        let stats = context.scorer?.statistics
+        let stats = work
+        let (order, orderDiscrepancies) = context.removalOrder
         return .object([
             ("method", .string(method)),
             ("pipeline", .string(pipeline)),
@@ -34,14 +35,14 @@ enum PruneReport {
             ("merged", .array(context.merges.map {
                 .object([("into", .number($0.base)), ("folded", .array($0.folded.map { .number($0) }))])
             })),
-            ("search_order", .array(context.searchOrder.map { .number($0) })),
-            ("search_discrepancy", .array(context.searchDiscrepancies.map { .number($0) })),
+            ("search_order", .array(order.map { .number($0) })),
+            ("search_discrepancy", .array(orderDiscrepancies.map { .number($0) })),
             ("discrepancy", context.discrepancy.map { .number($0) } ?? .null),
             ("eval_discrepancy", evalDiscrepancy.map { .number($0) } ?? .null),
             ("subblock_evals", .number(stats?.subBlockEvaluations ?? 0)),
             ("subblock_evals_naive", .number(stats?.naiveSubBlockEvaluations ?? 0)),
             ("candidates_scored", .number(stats?.candidatesScored ?? 0)),
-            ("passes", .array(context.statistics.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
+            ("passes", .array(context.records.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
             ("seconds", .number((seconds * 1000).rounded() / 1000)),
         ])
     }

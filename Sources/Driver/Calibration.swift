@@ -1,0 +1,103 @@
+import SkrrEvaluation
+import SkrrIR
+import SkrrLowering
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// How D is measured for a compile: which prompts, which pipeline, which projection.
+public struct CalibrationOptions: Sendable {
+    public var pipeline: PipelineKind = .generic
+    /// A prompt file (one per line); nil: the built-in set.
+    public var promptFile: String?
+    /// How many of the prompts to use (the first N).
+    public var size = 128
+    /// The denoiser whose text projection D is measured after (`--projection`).
+    public var projection: String?
+    /// Held-out prompts the result is also scored on (`--eval`).
+    public var heldOut: String?
+    public init() {}
+}
+
+/// How a method scores candidates.
+public enum ScoringObjective: Sendable {
+    /// Skrr's D: prompts plus the null prompt, after the denoiser's projection.
+    case skrr
+    /// FinerCut's plain output MSE: no null prompt, no projection.
+    case plainOutputMSE
+}
+
+extension PruneMethod {
+    /// FinerCut measures plain output MSE; every other method is scored by Skrr's D.
+    public var objective: ScoringObjective { self == .finercut ? .plainOutputMSE : .skrr }
+}
+
+/// The calibration data of one compile, tokenised as the pipeline tokenises: prompts (built-in or
+/// `--calib`), the empty prompt, held-out `--eval` prompts, and the denoiser's projection. It
+/// makes the scorers passes ask for, and scores results on held-out prompts.
+public final class Calibration {
+    public let model: ModelIR
+    public let preset: PipelinePreset
+    public let reads: PipelineReads
+    public let prompts: [[Int32]]
+    public let nullPrompt: [Int32]
+    public let heldOutPrompts: [[Int32]]?
+    public let projection: Projection?
+    let weights: SourceWeights
+
+    public init(model: ModelIR, options: CalibrationOptions) throws {
+        self.model = model
+        preset = try PipelinePreset.preset(for: options.pipeline, clipEncoder: model.config.causal)
+        reads = PipelineReads.of(options.pipeline, clip: model.config.causal)
+        let tokenizer = try TokenizerLoading.load(try Lowering.lower(model).tokenizer)
+        weights = try SourceWeights(model: model)
+        let texts = try options.promptFile.map(PromptFiles.readNonEmpty) ?? BuiltinPrompts.parti
+        let limit = preset.truncationLength(maxPositions: model.config.maxPositions)
+        prompts = try texts.prefix(options.size).map { try tokenizer.encode($0, maxLength: limit) }
+        nullPrompt = try tokenizer.encode("", maxLength: limit)
+        projection = try options.projection.map { try ProjectionLoading.load($0, encoderWidth: model.config.hiddenSize) }
+        heldOutPrompts = try options.heldOut.map { try PromptFiles.readNonEmpty($0).map { try tokenizer.encode($0, maxLength: limit) } }
+    }
+
+    /// What the pipeline reads from this encoder: every method is scored on exactly that.
+    public var consumed: ConsumedOutputs {
+        reads.consumed(projected: model.heads.contains { $0.kind == .projection })
+    }
+
+    public func scorer(_ objective: ScoringObjective) throws -> DiscrepancyScorer {
+        var options = DiscrepancyScorer.Options()
+        options.includeNullPrompt = objective == .skrr
+        options.consumed = consumed
+        return try DiscrepancyScorer(model: model, weights: weights, prompts: prompts, nullPrompt: nullPrompt,
+                                     preset: preset, projection: objective == .skrr ? projection : nil, options: options)
+    }
+
+    /// D of a result (schedule and weights) on the held-out prompts, with the null term, as Skrr
+    /// defines D; nil without `--eval`.
+    public func heldOutDiscrepancy(of result: ModelIR) throws -> Double? {
+        guard let heldOutPrompts else { return nil }
+        var options = DiscrepancyScorer.Options()
+        options.consumed = consumed
+        let scorer = try DiscrepancyScorer(model: model, weights: weights, prompts: heldOutPrompts, nullPrompt: nullPrompt,
+                                           preset: preset, projection: projection, options: options)
+        return try scorer.discrepancy(of: result)
+    }
+
+    /// Registers the scorer for `objective` as the provider of every analysis a pruning pass may
+    /// ask for. It is built on first use (its dense reference run is the expensive part); the
+    /// returned handle gives the report its work counters afterwards.
+    public func provideAnalyses(to context: PassContext, objective: ScoringObjective) -> ScorerHandle {
+        let handle = ScorerHandle()
+        context.analyses.registerScoring { () throws -> DiscrepancyScorer in
+            let scorer = try self.scorer(objective)
+            handle.scorer = scorer
+            return scorer
+        }
+        return handle
+    }
+}
+
+/// The scorer a compile built, if any pass asked for one: the report reads its work counters.
+public final class ScorerHandle {
+    public internal(set) var scorer: DiscrepancyScorer?
+}

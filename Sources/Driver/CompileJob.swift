@@ -1,0 +1,89 @@
+import SkrrBackend
+import SkrrFrontend
+import SkrrIR
+import SkrrLowering
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// `skrrc MODEL ...`: import a model, run a pass pipeline, write what was asked for. Progress and
+/// pass logs go to stderr; the IR (`--emit-ir`) or the pruning summary to stdout; everything else
+/// to files, each written atomically.
+public enum CompileJob {
+    /// What a compile produced, for callers that go on with it (tests, benchmarks).
+    public struct Outcome {
+        public let source: ModelIR
+        public let result: ModelIR
+        public let context: PassContext
+        public let heldOutDiscrepancy: Double?
+        /// Work the scorer did (nil when no pass measured D).
+        public let work: ScorerStatistics?
+    }
+
+    @discardableResult
+    public static func run(_ options: CompileOptions) throws -> Outcome {
+        let started = ProgressBar.now()
+        let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
+        if options.weightCheck { try WeightScan.check(imported) }
+        var manager = try options.passManager()
+        manager.instrumentations.append(ProgressBars())
+        if options.verifyEach { manager.instrumentations.append(VerifyEachPass()) }
+        if let filter = options.printIRAfter { manager.instrumentations.append(PrintIRAfter(filter, sink: StandardStreams.err)) }
+
+        let measures = !manager.requiredAnalyses.isEmpty
+        let calibration = measures || options.calibration.heldOut != nil
+            ? try Calibration(model: imported.ir, options: options.calibration) : nil
+        let context = PassContext()
+        let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective) : nil
+        let result = try manager.run(imported.ir, context: context)
+        try IRVerifier.verify(result, source: "result")
+
+        let text = IRPrinter.print(result)
+        if let out = options.out, out.hasSuffix(".skrr") {
+            try writeRuntimeFile(result, pipeline: manager.pipeline, options: options, to: out)
+        } else if let out = options.out {
+            try AtomicFile.write(out, bytes: Array(text.utf8))
+        }
+        if options.emitIR { StandardStreams.out(text) }
+
+        let heldOut = try calibration?.heldOutDiscrepancy(of: result)
+        for record in context.records { StandardStreams.err("\(record.pass): \(record.summary)\n") }
+        let work = scorer?.scorer?.statistics
+        if options.prunes {
+            let summary = PruneSummary.text(
+                source: imported.ir, result: result, method: options.passes == nil ? options.method.rawValue : "custom pipeline",
+                context: context, evalDiscrepancy: heldOut, calibrationCount: calibration?.prompts.count, work: work,
+                seconds: ProgressBar.now() - started)
+            // Results go to stdout, unless stdout already carries the IR.
+            if options.emitIR { StandardStreams.err(summary) } else { StandardStreams.out(summary) }
+        }
+        let method = options.level == .prune ? options.method.rawValue : "none"
+        if let plot = options.plot {
+            let svg = PlotSVG.render(source: imported.ir, result: result, method: method, context: context)
+            try AtomicFile.write(plot, bytes: Array(svg.utf8))
+        }
+        if let report = options.report {
+            let json = PruneReport.make(
+                source: imported.ir, result: result, method: method, pipeline: options.calibration.pipeline.rawValue,
+                sparsityTarget: options.level == .prune ? options.sparsity : nil, context: context,
+                evalDiscrepancy: heldOut, work: work, seconds: ProgressBar.now() - started)
+            try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
+        }
+        return Outcome(source: imported.ir, result: result, context: context, heldOutDiscrepancy: heldOut, work: work)
+    }
+
+    /// Lowers the result and writes it as a runtime file with the pipeline's preset and the
+    /// output the pipeline reads from this encoder.
+    static func writeRuntimeFile(_ result: ModelIR, pipeline: [PassInvocation], options: CompileOptions, to path: String) throws {
+        let kind = options.calibration.pipeline
+        let clip = result.config.causal
+        let program = try Lowering.lower(result)
+        let writerOptions = RuntimeFileWriter.Options(
+            weightDType: options.weightDType, preset: try PipelinePreset.preset(for: kind, clipEncoder: clip),
+            defaultOutput: PipelineReads.of(kind, clip: clip).defaultOutput,
+            sourceModel: result.name, passes: pipeline.map(\.description).joined(separator: ","),
+            paramsTotal: result.sourceParameters)
+        let summary = try RuntimeFileWriter.write(program, weights: try SourceWeights(model: result), options: writerOptions, to: path)
+        StandardStreams.err("wrote \(path): \(summary.fileSize) bytes (\(summary.tensorCount) tensors, \(summary.tensorBytes) weight bytes, \(summary.tokenizerBytes) tokenizer bytes)\n")
+    }
+}

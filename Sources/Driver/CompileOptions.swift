@@ -1,0 +1,83 @@
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// `-O`: names for pass pipelines.
+public enum OptimizationLevel: String, CaseIterable, Sendable {
+    /// Convert only: import, verify, write.
+    case none
+    /// The `--method`'s pruning pipeline (Skrr: skip-search, reuse-rewrite, dead-weight-elim).
+    case prune
+}
+
+/// A command-line mistake: the CLI reports it as a usage error (exit 64).
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Everything `skrrc MODEL ...` can be asked to do, typed. The CLI binds arguments to this; tests
+/// and other tools build it directly.
+public struct CompileOptions: Sendable {
+    /// A .safetensors file, a *.safetensors.index.json, a model folder or a diffusers pipeline.
+    public var model: String
+    /// In a pipeline folder, the text encoder (`text_encoder_3`).
+    public var encoder: String?
+    public var level: OptimizationLevel = .none
+    public var method: PruneMethod = .skrr
+    public var sparsity = 0.3
+    public var beam = 3
+    public var calibration = CalibrationOptions()
+    /// A pass pipeline run instead of `-O`.
+    public var passes: String?
+    /// `--print-ir-after`: a pass name or `all`.
+    public var printIRAfter: String?
+    public var verifyEach = false
+    public var report: String?
+    public var plot: String?
+    /// `.skrr` (runtime file) or `.ir`.
+    public var out: String?
+    /// Stored dtype of a runtime file's weights (nil: as in the model).
+    public var weightDType: WeightType?
+    public var emitIR = false
+    /// Scan every weight for NaN/Inf before compiling.
+    public var weightCheck = true
+
+    public init(model: String) { self.model = model }
+
+    /// Every check that needs no file: what the CLI reports as usage errors before any work.
+    public func validate() throws {
+        if !emitIR && out == nil { throw UsageError("nothing to write: pass -o OUT.skrr, -o OUT.ir and/or --emit-ir") }
+        if let out, !out.hasSuffix(".ir") && !out.hasSuffix(".skrr") {
+            throw UsageError("-o must name a runtime file (.skrr) or an IR file (.ir), got '\(out)'")
+        }
+        if weightDType != nil && out?.hasSuffix(".skrr") != true {
+            throw UsageError("--weight-dtype applies to runtime files: pass -o OUT.skrr")
+        }
+        if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
+        if beam < 1 { throw UsageError("--beam must be at least 1") }
+        if calibration.size < 1 { throw UsageError("--calib-size must be at least 1") }
+        if let printIRAfter, printIRAfter != "all", !PassRegistry.all.contains(where: { $0.name == printIRAfter }) {
+            throw UsageError("--print-ir-after must be 'all' or a pass name (\(PassRegistry.all.map(\.name).joined(separator: ", "))), got '\(printIRAfter)'")
+        }
+        _ = try passManager()
+    }
+
+    /// The pass pipeline: `--passes` when given, else what `-O` names.
+    public func pipeline() throws -> [PassInvocation] {
+        if let passes { return try PipelineParser.parse(passes) }
+        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam) : []
+    }
+
+    /// The pipeline, validated (names, options), as a manager ready to run.
+    public func passManager() throws -> PassManager {
+        do {
+            return try PassManager(pipeline())
+        } catch let error as SkrrError {
+            throw UsageError(error.description)
+        }
+    }
+
+    /// Whether the run prunes (and so prints a summary and reports a method).
+    var prunes: Bool { level == .prune || passes != nil }
+}

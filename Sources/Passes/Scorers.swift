@@ -1,0 +1,44 @@
+import SkrrIR
+import SkrrSupport
+
+/// Scores schedules of one model by discrepancy D (docs/architecture.md, "The discrepancy"). Passes see only this
+/// interface: how D is measured (prompts, projection, caching, threads) is the scorer's concern.
+public protocol ScheduleScorer: AnyObject {
+    /// D of each candidate schedule. Candidates usually differ from `base` only from some slot
+    /// on; implementations may resume from cached hidden states of `base` there.
+    func score(_ candidates: [[Slot]], base: [Slot]) throws -> [Double]
+    /// Work done so far: sub-block executions, and what a search without caching would have run.
+    var statistics: ScorerStatistics { get }
+}
+
+public struct ScorerStatistics: Equatable, Sendable {
+    public var subBlockEvaluations = 0
+    public var naiveSubBlockEvaluations = 0
+    public var candidatesScored = 0
+    public init() {}
+}
+
+/// Measures, on the dense model and the calibration prompts, the mean cosine similarity between
+/// each transformer block's input and output hidden states (ShortGPT's block importance is
+/// one minus this).
+public protocol BlockSimilarityMeter: AnyObject {
+    func blockInputOutputCosines() throws -> [Double]
+}
+
+/// Measures a whole candidate model, weights included: for passes that change weights (LaCo's
+/// merged layers) rather than only the schedule.
+public protocol ModelScorer: AnyObject {
+    func measure(_ model: ModelIR) throws -> ModelMeasurement
+}
+
+public struct ModelMeasurement: Equatable, Sendable {
+    /// The scorer's D against the dense model.
+    public var discrepancy: Double
+    /// Mean cosine similarity between the candidate's and the dense model's final hidden states
+    /// over the calibration prompts' tokens (LaCo's acceptance criterion).
+    public var outputCosine: Double
+    public init(discrepancy: Double, outputCosine: Double) {
+        self.discrepancy = discrepancy
+        self.outputCosine = outputCosine
+    }
+}
