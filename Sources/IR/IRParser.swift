@@ -299,8 +299,8 @@ public struct IRParser {
     static let configKeys: Set<String> = [
         "hidden_size", "num_layers", "num_heads", "head_dim", "ffn_size", "vocab_size", "norm",
         "norm_placement", "norm_eps", "activation", "gated_ffn", "linear_bias", "attention_scale", "causal",
-        "positions", "relative_buckets", "relative_max_distance", "max_positions", "type_vocab_size",
-        "projection_dim", "bos_token_id", "eos_token_id", "pad_token_id",
+        "positions", "last_layer_includes_final_norm", "relative_buckets", "relative_max_distance", "max_positions",
+        "type_vocab_size", "projection_dim", "bos_token_id", "eos_token_id", "pad_token_id",
     ]
 
     /// Typed access to the `config { ... }` block's raw values.
@@ -357,6 +357,7 @@ public struct IRParser {
                 gatedFFN: try bool("gated_ffn"), linearBias: try bool("linear_bias"),
                 attentionScale: try choice("attention_scale", AttentionScale.self), causal: try bool("causal"),
                 positions: try choice("positions", PositionEncoding.self),
+                lastLayerIncludesFinalNorm: try bool("last_layer_includes_final_norm"),
                 relativeBuckets: try optionalInt("relative_buckets"),
                 relativeMaxDistance: try optionalInt("relative_max_distance"),
                 maxPositions: try optionalInt("max_positions"), typeVocabSize: try optionalInt("type_vocab_size"),

@@ -130,6 +130,7 @@ public enum IRPrinter {
             ("attention_scale", config.attentionScale.rawValue),
             ("causal", "\(config.causal)"),
             ("positions", config.positions.rawValue),
+            ("last_layer_includes_final_norm", "\(config.lastLayerIncludesFinalNorm)"),
         ]
         let optionals: [(String, Int?)] = [
             ("relative_buckets", config.relativeBuckets),

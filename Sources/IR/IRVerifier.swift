@@ -59,6 +59,10 @@ public enum IRVerifier {
                 if (c.maxPositions ?? 0) <= 0 { report("config positions learned needs a positive max_positions") }
             }
             if c.norm == .rms && c.linearBias { report("config norm rms with linear_bias true is not a supported combination") }
+            if c.lastLayerIncludesFinalNorm && !Signatures.hasFinalNorm(c) {
+                report("config last_layer_includes_final_norm true needs a final norm, "
+                       + "but norm_placement \(c.normPlacement.rawValue) has none")
+            }
             for (key, value) in [("bos_token_id", c.bosTokenId), ("eos_token_id", c.eosTokenId), ("pad_token_id", c.padTokenId)] {
                 if let value, value < 0 || value >= c.vocabSize { report("config \(key) \(value) is outside the vocabulary of \(c.vocabSize)") }
             }

@@ -17,6 +17,12 @@ public struct ModelConfig: Equatable, Sendable {
     public var attentionScale: AttentionScale
     public var causal: Bool
     public var positions: PositionEncoding
+    /// Whether the last layer's hidden state (`layer:N`, transformers' `hidden_states[-1]`)
+    /// is taken after the final norm. T5 and UMT5 apply their final norm inside the encoder
+    /// stack, so that entry is normed; CLIP applies it after the stack, so it is the raw output
+    /// of the last block; post-norm encoders (BERT) have no final norm. The family decides it,
+    /// so the importer sets it and everything below reads the attribute, not the family.
+    public var lastLayerIncludesFinalNorm: Bool
     public var relativeBuckets: Int?
     public var relativeMaxDistance: Int?
     public var maxPositions: Int?
@@ -30,8 +36,8 @@ public struct ModelConfig: Equatable, Sendable {
         hiddenSize: Int, numLayers: Int, numHeads: Int, headDim: Int, ffnSize: Int, vocabSize: Int,
         norm: NormKind, normPlacement: NormPlacement, normEps: Double, activation: Activation,
         gatedFFN: Bool, linearBias: Bool, attentionScale: AttentionScale, causal: Bool,
-        positions: PositionEncoding, relativeBuckets: Int? = nil, relativeMaxDistance: Int? = nil,
-        maxPositions: Int? = nil, typeVocabSize: Int? = nil, projectionDim: Int? = nil,
+        positions: PositionEncoding, lastLayerIncludesFinalNorm: Bool, relativeBuckets: Int? = nil,
+        relativeMaxDistance: Int? = nil, maxPositions: Int? = nil, typeVocabSize: Int? = nil, projectionDim: Int? = nil,
         bosTokenId: Int? = nil, eosTokenId: Int? = nil, padTokenId: Int? = nil
     ) {
         self.hiddenSize = hiddenSize
@@ -49,6 +55,7 @@ public struct ModelConfig: Equatable, Sendable {
         self.attentionScale = attentionScale
         self.causal = causal
         self.positions = positions
+        self.lastLayerIncludesFinalNorm = lastLayerIncludesFinalNorm
         self.relativeBuckets = relativeBuckets
         self.relativeMaxDistance = relativeMaxDistance
         self.maxPositions = maxPositions

@@ -42,7 +42,7 @@ public enum Lowering {
             relativeBuckets: c.positions == .learned ? nil : c.relativeBuckets,
             relativeMaxDistance: c.positions == .learned ? nil : c.relativeMaxDistance,
             maxPositions: c.maxPositions, eosTokenId: c.eosTokenId, padTokenId: c.padTokenId,
-            finalNormInsideStack: model.family == .t5 || model.family == .umt5)
+            finalNormInsideStack: c.lastLayerIncludesFinalNorm)
 
         let e = model.embeddings
         let embeddings = EmbeddingWeights(

@@ -79,14 +79,19 @@ import Testing
         #expect(try readNPY(dir + "/e.npy").shape == [1, 77, 40])
     }
 
-    /// --compute bf16 runs bf16-stored weights through the bf16 kernel (close to, not equal to,
-    /// the exact result); on f32 weights it says it changes nothing; other values are usage errors.
-    @Test func computeOption() throws {
+    /// --compute takes f32 or bf16; anything else is a usage error, on any CPU.
+    @Test func computeOptionRefusesOtherPrecisions() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let bad = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16"), "--ids", "5 1", "--compute", "f16", "-o", dir + "/x.npy"])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("The value 'f16' is invalid for '--compute <compute>'. Please provide one of 'f32' and 'bf16'"), "\(bad.stderr)")
-        guard skrrcSupportsBF16Compute() else { return }
+    }
+
+    /// --compute bf16 runs bf16-stored weights through the bf16 kernel (close to, not equal to,
+    /// the exact result); on f32 weights it says it changes nothing.
+    @Test(.enabled(if: skrrcSupportsBF16Compute(), "this CPU has no AVX-512 BF16"))
+    func bf16ComputeRunsTheBF16Kernel() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
         let ids = ["--ids", "5 17 9 3 1", "--ids", "7 2 1"]
         let exact = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16")] + ids + ["-o", dir + "/e.npy"])
         let fast = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16")] + ids + ["--compute", "bf16", "-o", dir + "/b.npy"])
@@ -97,6 +102,15 @@ import Testing
         let f32 = try runSkrrc(["run", TestPaths.fixture("t5-v1_1"), "--ids", "5 1", "--compute", "bf16", "-o", dir + "/f.npy"])
         #expect(f32.status == 0)
         #expect(f32.stderr.contains("--compute bf16 changes nothing here"), "\(f32.stderr)")
+    }
+
+    /// Without the instructions, --compute bf16 is refused with a way out, not silently ignored.
+    @Test(.enabled(if: !skrrcSupportsBF16Compute(), "this CPU has AVX-512 BF16"))
+    func bf16ComputeIsRefusedWithoutTheInstructions() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let result = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16"), "--ids", "5 1", "--compute", "bf16", "-o", dir + "/x.npy"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("this CPU has no AVX-512 BF16 instructions; use --compute f32"), "\(result.stderr)")
     }
 
     /// --encoder picks a text encoder of a pipeline folder; on a file holding one encoder it is

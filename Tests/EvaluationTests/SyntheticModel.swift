@@ -52,8 +52,8 @@ struct SyntheticModel {
         let config = ModelConfig(
             hiddenSize: d, numLayers: layers, numHeads: heads, headDim: headDim, ffnSize: ffn, vocabSize: vocab,
             norm: .rms, normPlacement: .pre, normEps: 1e-6, activation: .geluTanh, gatedFFN: true, linearBias: false,
-            attentionScale: .none, causal: false, positions: .relativeShared, relativeBuckets: 8,
-            relativeMaxDistance: 16, eosTokenId: 1, padTokenId: 0)
+            attentionScale: .none, causal: false, positions: .relativeShared, lastLayerIncludesFinalNorm: true,
+            relativeBuckets: 8, relativeMaxDistance: 16, eosTokenId: 1, padTokenId: 0)
         var model = ModelIR(
             family: .t5, name: "synthetic-\(layers)", root: "memory", sourceParameters: 0, files: ["memory"],
             tokenizer: nil, config: config, tensors: tensors, embeddings: [Operand(role: "token", tensor: token)],

@@ -55,6 +55,15 @@ import Testing
         #expect(IRPrinter.print(model) == text)
     }
 
+    @Test(arguments: [true, false])
+    func lastLayerAttributeIsPrintedAndReadBack(_ value: Bool) throws {
+        var model = try IRParser.parse(try IRInputs.text("t5-tiny.ir"))
+        model.config.lastLayerIncludesFinalNorm = value
+        let printed = IRPrinter.print(model)
+        #expect(printed.contains("\n    last_layer_includes_final_norm \(value)\n"))
+        #expect(try IRParser.parse(printed).config.lastLayerIncludesFinalNorm == value)
+    }
+
     @Test func floatAttributesRoundTripExactly() throws {
         for eps in [1e-6, 1e-12, 1e-5, 0.1, 3.0000000000000004e-7] {
             var model = try IRParser.parse(try IRInputs.text("t5-tiny.ir"))

@@ -66,6 +66,17 @@ import Testing
         #expect(relative.contains("config positions relative_shared needs a positive relative_buckets"))
     }
 
+    /// A post-norm encoder has no final norm, so its last layer cannot include one.
+    @Test func lastLayerNormNeedsAFinalNorm() throws {
+        let message = "config last_layer_includes_final_norm true needs a final norm, but norm_placement post has none"
+        var model = try IRParser.parse(try IRInputs.text("t5-tiny.ir"))
+        model.config.normPlacement = .post
+        model.finalNorm = nil
+        #expect(IRVerifier.problems(in: model).contains(message))
+        model.config.lastLayerIncludesFinalNorm = false
+        #expect(!IRVerifier.problems(in: model).contains { $0.contains("last_layer_includes_final_norm") })
+    }
+
     @Test func sharedPositionBiasIsRequiredForT5() throws {
         let found = try problems("  position_bias {\n    table %encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight\n  }\n", "")
         #expect(found == ["positions relative_shared needs a position_bias declaration"])

@@ -44,14 +44,20 @@ import Testing
         #expect(skipped == best!.key, "seed \(seed): search \(skipped), exhaustive \(best!.key)")
     }
 
-    @Test(arguments: 0..<20)
-    func reuseNeverRaisesDiscrepancy(_ seed: Int) throws {
-        let model = TinyModels.t5(layers: 4)
+    static let reuseSeeds = 0..<20
+
+    /// Skip search then re-use on a random script: the schedules before and after re-use.
+    func skipThenReuse(seed: Int) throws -> (skipped: ModelIR, reused: ModelIR, scorer: ScriptedScorer, context: PassContext) {
         let scorer = randomScorer(slots: 8, seed: UInt64(1000 + seed))
         let context = PassContext(scheduleScorer: scorer)
-        let skipped = try SkipSearch(sparsity: 0.4, beam: 3).run(model, context: context)
+        let skipped = try SkipSearch(sparsity: 0.4, beam: 3).run(TinyModels.t5(layers: 4), context: context)
+        return (skipped, try ReuseRewrite().run(skipped, context: context), scorer, context)
+    }
+
+    @Test(arguments: reuseSeeds)
+    func reuseNeverRaisesDiscrepancy(_ seed: Int) throws {
+        let (skipped, reused, scorer, context) = try skipThenReuse(seed: seed)
         let before = scorer.discrepancy(skipped.schedule)
-        let reused = try ReuseRewrite().run(skipped, context: context)
         let after = scorer.discrepancy(reused.schedule)
         #expect(after <= before)
         #expect(context.discrepancy == after)
@@ -65,6 +71,21 @@ import Testing
             }
         }
         #expect(reused.keptParameters == skipped.keptParameters)
+    }
+
+    /// The checks on re-used slots above hold vacuously for a seed where nothing is re-used;
+    /// the seeds must include re-uses (and keep some skips), or they test nothing.
+    @Test func reuseSeedsExerciseReuse() throws {
+        var reusedSlots = 0, stillSkipped = 0
+        for seed in Self.reuseSeeds {
+            let reused = try skipThenReuse(seed: seed).reused
+            for (slot, entry) in reused.schedule.enumerated() {
+                if case let .run(source) = entry, source != slot { reusedSlots += 1 }
+                if entry == .skip { stillSkipped += 1 }
+            }
+        }
+        #expect(reusedSlots >= 5, "\(reusedSlots) re-used slots over \(Self.reuseSeeds.count) seeds")
+        #expect(stillSkipped >= 5, "\(stillSkipped) slots left skipped over \(Self.reuseSeeds.count) seeds")
     }
 
     @Test func searchOrderAndDiscrepancyAlongItAreRecorded() throws {

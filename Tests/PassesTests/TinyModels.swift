@@ -36,8 +36,8 @@ enum TinyModels {
         let config = ModelConfig(
             hiddenSize: 4, numLayers: layers, numHeads: 2, headDim: 3, ffnSize: 5, vocabSize: 10, norm: .rms,
             normPlacement: .pre, normEps: 1e-6, activation: .geluTanh, gatedFFN: true, linearBias: false,
-            attentionScale: .none, causal: false, positions: .relativeShared, relativeBuckets: 4,
-            relativeMaxDistance: 8, eosTokenId: 1, padTokenId: 0)
+            attentionScale: .none, causal: false, positions: .relativeShared, lastLayerIncludesFinalNorm: true,
+            relativeBuckets: 4, relativeMaxDistance: 8, eosTokenId: 1, padTokenId: 0)
         let model = ModelIR(
             family: .t5, name: "tiny-\(layers)", root: "nowhere", sourceParameters: 0, files: ["model.safetensors"],
             tokenizer: nil, config: config, tensors: tensors, embeddings: [Operand(role: "token", tensor: token)],

@@ -219,7 +219,10 @@ struct BLASTests {
     /// no DT_NEEDED entry and no undefined OpenBLAS/CBLAS symbol.
     @Test func openBLASIsNotLinked() throws {
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/readelf") else { return }
+        // binutils comes with every Swift toolchain install: a missing readelf is a broken
+        // machine, not a reason to pass.
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/readelf"),
+                     "/usr/bin/readelf is missing (install binutils)")
         let dyn = try runCommand("/usr/bin/readelf", ["-d", "-W", exe])
         try #require(dyn.status == 0, "readelf -d failed: \(dyn.stderr)")
         let needed = dyn.stdout.split(separator: "\n").filter { $0.contains("(NEEDED)") }
@@ -292,10 +295,11 @@ struct CoretypeChoiceTests {
 struct BLASChildProcessTests {
     static let modeVariable = "SKRR_SHIM_BLAS_CHILD"
 
-    /// In the parent (variable unset) this does nothing. In a child it checks
-    /// the mode's expectations and prints a marker the parent looks for.
-    @Test func childEntry() throws {
-        guard let mode = ProcessInfo.processInfo.environment[Self.modeVariable] else { return }
+    /// Runs only in a child (the variable set): checks the mode's expectations and
+    /// prints a marker the parent looks for. In the parent it is reported as skipped.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[BLASChildProcessTests.modeVariable] != nil, "runs only as the child of the tests below"))
+    func childEntry() throws {
+        let mode = try #require(ProcessInfo.processInfo.environment[Self.modeVariable])
         var err = [CChar](repeating: 0, count: 512)
         let rc = skrr_blas_load(&err, err.count)
         switch mode {
@@ -342,9 +346,10 @@ struct BLASChildProcessTests {
             environment: env)
     }
 
-    @Test func userCoretypeIsRespected() throws {
-        // Haswell is in every x86-64 DYNAMIC_ARCH build and differs from what we would pick on AVX-512.
-        guard skrr_blas_cpu_flags() & SKRR_CPU_AVX2 != 0 else { return }
+    /// Haswell is in every x86-64 DYNAMIC_ARCH build and differs from what we would pick on
+    /// AVX-512; its kernels need AVX2.
+    @Test(.enabled(if: skrr_blas_cpu_flags() & SKRR_CPU_AVX2 != 0, "this CPU has no AVX2, so it cannot run the Haswell kernels"))
+    func userCoretypeIsRespected() throws {
         let r = try runChild("user-coretype", ["OPENBLAS_CORETYPE": "Haswell"])
         #expect(r.status == 0, "child failed:\n\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("SKRR_CHILD_OK core=Haswell"), "child output:\n\(r.stdout)\n\(r.stderr)")

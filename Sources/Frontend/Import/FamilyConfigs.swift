@@ -79,6 +79,8 @@ enum FamilyConfigs {
             norm: .rms, normPlacement: .pre, normEps: try r.positiveDouble("layer_norm_epsilon", default: 1e-6),
             activation: act, gatedFFN: gated, linearBias: false, attentionScale: .none, causal: false,
             positions: perLayerBias ? .relativePerLayer : .relativeShared,
+            // T5Stack applies final_layer_norm before appending the last hidden_states entry.
+            lastLayerIncludesFinalNorm: true,
             relativeBuckets: try r.int("relative_attention_num_buckets", default: 32),
             relativeMaxDistance: try r.int("relative_attention_max_distance", default: 128),
             eosTokenId: try r.optionalInt("eos_token_id") ?? 1, padTokenId: try r.optionalInt("pad_token_id") ?? 0)
@@ -100,6 +102,8 @@ enum FamilyConfigs {
             normPlacement: .pre, normEps: try r.positiveDouble("layer_norm_eps", default: 1e-5),
             activation: try activation(try r.string("hidden_act", default: "quick_gelu"), reader: r, key: "hidden_act"),
             gatedFFN: false, linearBias: true, attentionScale: .invSqrtHeadDim, causal: true, positions: .learned,
+            // CLIPTextTransformer applies final_layer_norm after its encoder has returned hidden_states.
+            lastLayerIncludesFinalNorm: false,
             maxPositions: try r.int("max_position_embeddings", default: 77), projectionDim: projectionDim,
             bosTokenId: try r.optionalInt("bos_token_id") ?? 49406, eosTokenId: eos,
             padTokenId: try r.optionalInt("pad_token_id") ?? 1)
@@ -128,6 +132,8 @@ enum FamilyConfigs {
             normPlacement: .post, normEps: try r.positiveDouble("layer_norm_eps", default: 1e-12),
             activation: try activation(try r.string("hidden_act", default: "gelu"), reader: r, key: "hidden_act"),
             gatedFFN: false, linearBias: true, attentionScale: .invSqrtHeadDim, causal: false, positions: .learned,
+            // Post-norm: there is no final norm to include.
+            lastLayerIncludesFinalNorm: false,
             maxPositions: try r.int("max_position_embeddings", default: 512),
             typeVocabSize: try r.int("type_vocab_size", default: 2), padTokenId: try r.optionalInt("pad_token_id") ?? 0)
         return FamilyDescription(family: .bert, config: config, heads: [],
