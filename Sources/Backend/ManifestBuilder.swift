@@ -230,17 +230,11 @@ struct ManifestBuilder {
         p.pointee.pad_to_max = options.preset.padToMax ? 1 : 0
         p.pointee.use_mask = options.preset.useMask ? 1 : 0
         let output = options.defaultOutput
-        let kind: ManifestOutputKind
-        switch output {
-        case "pooled": kind = .pooled
-        case "projected": kind = .projected
-        case let other where other.hasPrefix("layer:"):
-            guard let n = Int32(other.dropFirst(6)) else { throw SkrrError(key: "output", "expected layer:N, got '\(other)'") }
-            kind = .layer
-            p.pointee.output_layer = n
-        default: kind = .hidden
+        if case let .layer(n) = output {
+            guard let layer = Int32(exactly: n) else { throw SkrrError(key: "output", "expected a layer index that fits in 32 bits, got \(n)") }
+            p.pointee.output_layer = layer
         }
-        p.pointee.output = ManifestEnums.outputKind.wire(kind)
+        p.pointee.output = ManifestEnums.outputKind.wire(output.manifestKind)
     }
 
     func addProvenance(_ options: RuntimeFileWriter.Options, paramsKept: Int) throws {

@@ -17,15 +17,15 @@ public enum RuntimeFileWriter {
         /// Store every tensor in this dtype (nil: keep each tensor's dtype).
         public var weightDType: WeightType?
         public var preset: PipelinePreset
-        /// The output `skrrc run` gives when none is requested ("hidden" or "layer:N", ...).
-        public var defaultOutput: String
+        /// The output `skrrc run` gives when none is requested.
+        public var defaultOutput: OutputSelection
         public var producer: String
         /// Informational: the model's name (never an absolute path) and what was done to it.
         public var sourceModel: String
         public var passes: String
         public var paramsTotal: Int
 
-        public init(weightDType: WeightType? = nil, preset: PipelinePreset, defaultOutput: String = "hidden",
+        public init(weightDType: WeightType? = nil, preset: PipelinePreset, defaultOutput: OutputSelection = .hidden,
                     producer: String = "skrrc", sourceModel: String, passes: String, paramsTotal: Int) {
             self.weightDType = weightDType
             self.preset = preset

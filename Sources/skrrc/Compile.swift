@@ -127,12 +127,12 @@ struct Compile: ParsableCommand {
     /// `skrrc run FILE.skrr` gives it without --output: SDXL and SD3 read a CLIP encoder's
     /// penultimate hidden states, FLUX reads CLIP's pooled output; everything else the last
     /// hidden states.
-    static func defaultOutput(pipeline: String, clipEncoder: Bool) -> String {
-        guard clipEncoder else { return "hidden" }
+    static func defaultOutput(pipeline: String, clipEncoder: Bool) -> OutputSelection {
+        guard clipEncoder else { return .hidden }
         switch pipeline {
-        case "sdxl", "sd3": return "layer:-2"
-        case "flux": return "pooled"
-        default: return "hidden"
+        case "sdxl", "sd3": return .layer(-2)
+        case "flux": return .pooled
+        default: return .hidden
         }
     }
 

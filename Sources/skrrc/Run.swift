@@ -45,23 +45,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "f32 (default: exact products of the stored weights) | bf16 (bf16-stored weights multiply in bf16 on AVX-512 BF16: about twice as fast, ~3 significant digits).")
     var compute: String = "f32"
 
-    enum Selection: Equatable {
-        case hidden, pooled, projected
-        case layer(Int)
-    }
-
-    var selection: Selection? { Run.selection(output ?? "hidden") }
-
-    static func selection(_ output: String) -> Selection? {
-        switch output {
-        case "hidden": return .hidden
-        case "pooled": return .pooled
-        case "projected": return .projected
-        default:
-            guard output.hasPrefix("layer:"), let n = Int(output.dropFirst(6)) else { return nil }
-            return .layer(n)
-        }
-    }
+    var selection: OutputSelection? { OutputSelection(output ?? "hidden") }
 
     func validate() throws {
         if prompt.isEmpty && promptFile.isEmpty && ids.isEmpty {
@@ -103,9 +87,9 @@ struct Run: ParsableCommand {
                 weights = file
                 preset = file.preset
                 family = "compiled"
-                if output == nil, let stored = Run.selection(file.info.defaultOutput) {
-                    selection = stored
-                    outputName = file.info.defaultOutput
+                if output == nil {
+                    selection = file.info.defaultOutput
+                    outputName = file.info.defaultOutput.description
                 }
             } else {
                 let ir: ModelIR
@@ -163,7 +147,7 @@ struct Run: ParsableCommand {
         return TokenBatch(ids: sequences, padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
     }
 
-    func write(_ result: EncoderOutput, selection: Selection, blocks: Int, output: String, pipeline: String) throws {
+    func write(_ result: EncoderOutput, selection: OutputSelection, blocks: Int, output: String, pipeline: String) throws {
         let hiddenShape = [result.batch, result.length, result.width]
         let primary: NamedArray
         switch selection {

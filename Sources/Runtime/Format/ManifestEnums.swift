@@ -37,8 +37,30 @@ package enum ManifestPositionEncoding: Sendable, CaseIterable {
 }
 
 /// The kinds of output a preset can name; `layer` carries its index in `Preset.output_layer`.
-package enum ManifestOutputKind: String, Sendable, CaseIterable {
+package enum ManifestOutputKind: Sendable, CaseIterable {
     case hidden, pooled, projected, layer
+}
+
+extension OutputSelection {
+    /// The preset's `output` field for this selection (a layer's index goes in `output_layer`).
+    package var manifestKind: ManifestOutputKind {
+        switch self {
+        case .hidden: return .hidden
+        case .pooled: return .pooled
+        case .projected: return .projected
+        case .layer: return .layer
+        }
+    }
+
+    /// The selection a preset's `output` and `output_layer` fields name.
+    package init(manifestKind: ManifestOutputKind, layer: Int) {
+        switch manifestKind {
+        case .hidden: self = .hidden
+        case .pooled: self = .pooled
+        case .projected: self = .projected
+        case .layer: self = .layer(layer)
+        }
+    }
 }
 
 /// Every enum of the manifest schema (proto/manifest.proto). The `expected` texts are the

@@ -49,9 +49,9 @@ extension ManifestReader {
 
     /// `manifest.preset`: a known pipeline and the output `skrrc run` gives by default
     /// (absent: generic, hidden).
-    func preset(layers: Int) throws -> (preset: PipelinePreset, output: String) {
+    func preset(layers: Int) throws -> (preset: PipelinePreset, output: OutputSelection) {
         guard let p = m.preset?.pointee else {
-            return (PipelinePreset(name: "generic", maxLength: nil, padToMax: false, useMask: true), "hidden")
+            return (PipelinePreset(name: "generic", maxLength: nil, padToMax: false, useMask: true), .hidden)
         }
         let name = try string(p.name, "manifest.preset.name")
         guard PipelinePreset.names.contains(name) else {
@@ -61,11 +61,10 @@ extension ManifestReader {
         let preset = PipelinePreset(name: name, maxLength: p.max_length == 0 ? nil : Int(p.max_length), padToMax: p.pad_to_max != 0,
                                     useMask: p.use_mask != 0)
         let kind = try value(ManifestEnums.outputKind, p.output, "manifest.preset.output")
-        guard kind == .layer else { return (preset, kind.rawValue) }
-        guard Int(p.output_layer) >= -(layers + 1) && Int(p.output_layer) <= layers else {
+        if kind == .layer && !(Int(p.output_layer) >= -(layers + 1) && Int(p.output_layer) <= layers) {
             throw fail("manifest.preset.output_layer", "expected -\(layers + 1)...\(layers), got \(p.output_layer)")
         }
-        return (preset, "layer:\(p.output_layer)")
+        return (preset, OutputSelection(manifestKind: kind, layer: Int(p.output_layer)))
     }
 
     /// Stored ranges may not overlap: the writer never shares bytes between entries, so an
@@ -85,7 +84,7 @@ extension ManifestReader {
 
     /// What `skrrc inspect` shows besides the program (producer and provenance strings checked here).
     func info(alignment: Int, extents: [StoredExtent], tokenizerFiles: [TokenizerFileInfo],
-              preset: (preset: PipelinePreset, output: String)) throws -> RuntimeFileInfo {
+              preset: (preset: PipelinePreset, output: OutputSelection)) throws -> RuntimeFileInfo {
         let prov = m.provenance?.pointee
         return RuntimeFileInfo(
             fileSize: file.count, header: header, alignment: alignment, producer: try string(m.producer, "manifest.producer"),
