@@ -71,7 +71,7 @@ public enum RuntimeFileWriter {
             guard let count = checkedElementCount(tensor.shape) else {
                 throw SkrrError(file: path, key: tensor.name, "shape \(formatShape(tensor.shape)) is too large")
             }
-            let length = count * (dtype == .f32 ? 4 : 2)
+            let length = count * dtype.byteSize
             let checksum = try storedBytes(of: source, program: program, weights: weights, as: dtype, path: path) {
                 XXH64.hash($0)
             }
@@ -176,7 +176,7 @@ public enum RuntimeFileWriter {
         let tensor = program.tensors[index]
         let count = tensor.elementCount
         let raw = weights.bytes(ofTensor: index)
-        let sourceSize = tensor.dtype == .f32 ? 4 : 2
+        let sourceSize = tensor.dtype.byteSize
         guard raw.count == count * sourceSize else {
             throw SkrrError(file: path, key: tensor.name,
                             "\(tensor.dtype.rawValue)\(formatShape(tensor.shape)) needs \(count * sourceSize) bytes, the source holds \(raw.count)")

@@ -7,7 +7,7 @@ import SkrrSupport
 public enum StorageConversion {
     public static func convert(_ source: UnsafeRawBufferPointer, from: WeightType, to: WeightType, count: Int,
                                tensor: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count * (to == .f32 ? 4 : 2))
+        var out = [UInt8](repeating: 0, count: count * to.byteSize)
         try out.withUnsafeMutableBytes { target in
             for i in 0..<count {
                 let value: Float

@@ -35,8 +35,7 @@ extension ManifestReader {
             guard shape.allSatisfy({ $0 <= UInt64(Int32.max) }), let count = checkedElementCount(shape.map { Int($0) }) else {
                 throw fail(name, "shape \(shape) is too large")
             }
-            let elementBytes = dtype == .f32 ? 4 : 2
-            let (expected, overflow) = count.multipliedReportingOverflow(by: elementBytes)
+            let (expected, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
             guard !overflow, UInt64(expected) == t.length else {
                 throw fail(name, "\(dtype.rawValue)\(formatShape(shape.map { Int($0) })) needs \(overflow ? "too many" : String(expected)) bytes, but the tensor table says \(t.length)")
             }

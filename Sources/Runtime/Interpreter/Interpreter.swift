@@ -128,7 +128,7 @@ public final class Interpreter {
         var x = [Float](repeating: 0, count: ids.count * d)
         let table = program.tensors[program.embeddings.token]
         let tokenBytes = weights.bytes(ofTensor: program.embeddings.token)
-        let rowBytes = d * byteSize(table.dtype)
+        let rowBytes = d * table.dtype.byteSize
         try x.withUnsafeMutableBufferPointer { out in
             for (i, id) in ids.enumerated() {
                 guard id >= 0 && Int(id) < spec.vocabSize else {
@@ -343,8 +343,6 @@ public final class Interpreter {
 
     // MARK: helpers
 
-    func byteSize(_ type: WeightType) -> Int { type == .f32 ? 4 : 2 }
-
     /// A small tensor (norm gains, biases, embedding tables) widened to f32, cached after the
     /// first call (they are tiny next to the matrices, and asked for in every slot of every run).
     func floats(_ tensor: Int) -> [Float] {
@@ -467,7 +465,7 @@ public final class Interpreter {
         if info.dtype == .f32 && Int(bitPattern: raw.baseAddress) % 4 == 0 {
             return raw.baseAddress!.assumingMemoryBound(to: Float.self)
         }
-        let count = info.elementCount, size = byteSize(info.dtype)
+        let count = info.elementCount, size = info.dtype.byteSize
         let target = workspace.matrix(buffer).reserve(count)
         let pieces = Parallel.ranges(count, pieces: workers, minimum: 1 << 16)
         Parallel.forEach(pieces.count, workers: workers) { piece, _ in

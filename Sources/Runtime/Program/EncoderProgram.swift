@@ -89,8 +89,6 @@ public struct EncoderSpec: Equatable, Sendable {
     public var innerSize: Int { numHeads * headDim }
 }
 
-public enum WeightType: String, Sendable, CaseIterable { case f32, f16, bf16 }
-
 public struct ProgramTensor: Equatable, Sendable {
     public var name: String
     public var dtype: WeightType
