@@ -1,19 +1,26 @@
 import CManifest
 import SkrrSupport
 
+/// The roles each component of the manifest may name: every role the shared shape table
+/// (`WeightShapes`) gives it with every optional weight allowed, either FFN variant.
+struct ManifestRoles {
+    let attention: Set<String>, ffn: Set<String>, embeddings: Set<String>, finalNorm: Set<String>
+
+    init(_ spec: EncoderSpec) {
+        func names(_ roles: [WeightShapes.Role]...) -> Set<String> { Set(roles.joined().map(\.name)) }
+        let p = spec.shapeParameters(gatedFFN: true)
+        attention = names(WeightShapes.attention(p))
+        ffn = names(WeightShapes.ffn(p), WeightShapes.ffn(spec.shapeParameters(gatedFFN: false)))
+        // The shared relative-position table is stored with the embeddings, so that it survives
+        // when block 0's attention (where T5 keeps it) is skipped.
+        embeddings = names(WeightShapes.embeddings(p)).union(["relative_bias"])
+        finalNorm = names(WeightShapes.finalNorm(p))
+    }
+}
+
 /// The manifest's program: the tensor table, the stored sub-blocks, the slots that run them,
 /// the embeddings, the final norm and the heads.
 extension ManifestReader {
-    static let attentionRoles: Set<String> = [
-        "norm.weight", "norm.bias", "q.weight", "q.bias", "k.weight", "k.bias", "v.weight", "v.bias", "o.weight", "o.bias",
-        "relative_bias",
-    ]
-    static let ffnRoles: Set<String> = [
-        "norm.weight", "norm.bias", "wi.weight", "wi.bias", "wi_0.weight", "wi_0.bias", "wi_1.weight", "wi_1.bias",
-        "wo.weight", "wo.bias",
-    ]
-    static let embeddingRoles: Set<String> = ["token", "position", "token_type", "relative_bias", "norm.weight", "norm.bias"]
-
     /// `manifest.tensors`: unique UTF-8 names, weight dtypes, sane shapes, lengths that match
     /// them, aligned extents inside the data section.
     func tensorTable(alignment: Int) throws -> (tensors: [ProgramTensor], extents: [StoredExtent]) {
@@ -47,7 +54,7 @@ extension ManifestReader {
 
     /// `manifest.sub_blocks`: each a known kind of a block that exists, with its weights; paired
     /// with its sub-block index (2·block for attention, 2·block + 1 for the FFN).
-    func subBlocks(_ hyper: DecodedHyper, tensorCount: Int) throws -> [(slot: ProgramSlot, source: Int)] {
+    func subBlocks(_ hyper: DecodedHyper, roles: ManifestRoles, tensorCount: Int) throws -> [(slot: ProgramSlot, source: Int)] {
         var subBlocks: [(slot: ProgramSlot, source: Int)] = []
         for i in 0..<m.n_sub_blocks {
             let what = "manifest.sub_blocks[\(i)]"
@@ -58,13 +65,13 @@ extension ManifestReader {
             let offset = try value(ManifestEnums.subBlockKind, b.kind, "\(what).kind")
             let source = 2 * Int(b.block) + offset
             if offset == 0 {
-                let ops = try operands(b.n_operands, b.operands, allowed: Self.attentionRoles, what, tensorCount: tensorCount)
+                let ops = try operands(b.n_operands, b.operands, allowed: roles.attention, what, tensorCount: tensorCount)
                 let weights = AttentionWeights(
                     norm: try ops.norm("norm."), q: try ops.linear("q"), k: try ops.linear("k"), v: try ops.linear("v"),
                     o: try ops.linear("o"), relativeBias: ops["relative_bias"])
                 subBlocks.append((.attention(weights, source: source), source))
             } else {
-                let ops = try operands(b.n_operands, b.operands, allowed: Self.ffnRoles, what, tensorCount: tensorCount)
+                let ops = try operands(b.n_operands, b.operands, allowed: roles.ffn, what, tensorCount: tensorCount)
                 let gated = hyper.spec.gatedFFN
                 let weights = FFNWeights(
                     norm: try ops.norm("norm."), wi: try ops.linear(gated ? "wi_0" : "wi"), wiGate: gated ? try ops.linear("wi_1") : nil,
@@ -105,10 +112,11 @@ extension ManifestReader {
     }
 
     /// `manifest.embeddings`, with the shared relative-position table the position encoding asks for.
-    func embeddings(_ positions: ManifestPositionEncoding, tensorCount: Int) throws -> (weights: EmbeddingWeights, sharedBias: Int?) {
+    func embeddings(_ positions: ManifestPositionEncoding, roles: ManifestRoles, tensorCount: Int) throws
+        -> (weights: EmbeddingWeights, sharedBias: Int?) {
         let what = "manifest.embeddings"
         guard let e = m.embeddings?.pointee else { throw fail(what, "is missing") }
-        let ops = try operands(e.n_operands, e.operands, allowed: Self.embeddingRoles, what, tensorCount: tensorCount)
+        let ops = try operands(e.n_operands, e.operands, allowed: roles.embeddings, what, tensorCount: tensorCount)
         let weights = EmbeddingWeights(
             token: try ops.required("token"), position: ops["position"], tokenType: ops["token_type"],
             norm: ops["norm.weight"] == nil ? nil : try ops.norm("norm."))
@@ -127,9 +135,9 @@ extension ManifestReader {
     }
 
     /// `manifest.final_norm`, when the encoder has one.
-    func finalNorm(tensorCount: Int) throws -> NormWeights? {
+    func finalNorm(roles: ManifestRoles, tensorCount: Int) throws -> NormWeights? {
         guard let f = m.final_norm?.pointee else { return nil }
-        return try operands(f.n_operands, f.operands, allowed: ["weight", "bias"], "manifest.final_norm", tensorCount: tensorCount).norm("")
+        return try operands(f.n_operands, f.operands, allowed: roles.finalNorm, "manifest.final_norm", tensorCount: tensorCount).norm("")
     }
 
     /// `manifest.heads`: at most one pooling head, and a projection only of a pooled output.
