@@ -88,7 +88,7 @@ public enum EncodeJob {
             }
             let file = try RuntimeFile(path: path)
             return Loaded(program: file.program, weights: file, preset: file.preset,
-                          output: OutputSelection(file.info.defaultOutput) ?? .hidden, family: "compiled")
+                          output: file.info.defaultOutput, family: "compiled")
         }
         let ir: ModelIR
         if path.hasSuffix(".ir") {

@@ -17,18 +17,18 @@ public struct PipelineReads: Equatable, Sendable {
     public var hidden: ConsumedOutputs.Hidden
     public var pooled: Pooled
     /// What `skrrc run` writes when no `--output` is given.
-    public var defaultOutput: String
+    public var defaultOutput: OutputSelection
 
     /// The row for `pipeline` and an encoder: `clip` is a causal CLIP text tower, everything else
     /// (T5, UMT5, BERT) gives its last hidden states.
     public static func of(_ pipeline: PipelineKind, clip: Bool) -> PipelineReads {
         switch (pipeline, clip) {
         case (.sd3, true), (.sdxl, true):
-            return PipelineReads(hidden: .penultimate, pooled: .ifProjected, defaultOutput: "layer:-2")
+            return PipelineReads(hidden: .penultimate, pooled: .ifProjected, defaultOutput: .layer(-2))
         case (.flux, true):
-            return PipelineReads(hidden: .none, pooled: .always, defaultOutput: "pooled")
+            return PipelineReads(hidden: .none, pooled: .always, defaultOutput: .pooled)
         default:
-            return PipelineReads(hidden: .last, pooled: .no, defaultOutput: "hidden")
+            return PipelineReads(hidden: .last, pooled: .no, defaultOutput: .hidden)
         }
     }
 

@@ -44,9 +44,9 @@ public enum RuntimeFileDescription {
             lines.append("tokenizer none (run with --ids)")
         }
         var byType: [(WeightType, Int, Int)] = []
-        for type in [WeightType.f32, .f16, .bf16] {
+        for type in WeightType.allCases {
             let chosen = p.tensors.filter { $0.dtype == type }
-            if !chosen.isEmpty { byType.append((type, chosen.count, chosen.reduce(0) { $0 + $1.elementCount * (type == .f32 ? 4 : 2) })) }
+            if !chosen.isEmpty { byType.append((type, chosen.count, chosen.reduce(0) { $0 + $1.elementCount * type.byteSize })) }
         }
         let weightBytes = byType.reduce(0) { $0 + $1.2 }
         lines.append("weights \(p.tensors.count) tensors, \(Formatting.grouped(weightBytes)) bytes, dtype \(byType.count == 1 ? byType[0].0.rawValue : "mixed") (" + byType.map { "\($0.0.rawValue): \($0.1) tensors, \(Formatting.grouped($0.2)) bytes" }.joined(separator: "; ") + ")")

@@ -1,6 +1,10 @@
+import SkrrSupport
+
 /// The operand roles each component must have, with their shapes, as a function of the config.
 /// One table serves the importers' expectations, the verifier and the interpreter, so the three
-/// cannot drift apart. Weights are `[out, in]` as in PyTorch.
+/// cannot drift apart: the rules themselves are `WeightShapes` (SkrrSupport), shared with the
+/// runtime's check of a loaded program; this gives them the IR's exact terms (every role the
+/// config calls for, every size pinned). Weights are `[out, in]` as in PyTorch.
 public struct RoleSpec: Equatable, Sendable {
     public var role: String
     public var shape: [Int]
@@ -11,69 +15,40 @@ public struct RoleSpec: Equatable, Sendable {
 }
 
 public enum Signatures {
-    static func normRoles(_ prefix: String, _ config: ModelConfig) -> [RoleSpec] {
-        let d = config.hiddenSize
-        switch config.norm {
-        case .rms: return [RoleSpec("\(prefix)weight", [d])]
-        case .layer: return [RoleSpec("\(prefix)weight", [d]), RoleSpec("\(prefix)bias", [d])]
-        }
+    static func parameters(_ config: ModelConfig) -> WeightShapes.Parameters {
+        WeightShapes.Parameters(
+            hiddenSize: config.hiddenSize, innerAttentionSize: config.innerAttentionSize, ffnSize: config.ffnSize,
+            vocabSize: config.vocabSize, numHeads: config.numHeads, relativeBuckets: config.relativeBuckets,
+            maxPositions: config.maxPositions, typeVocabSize: config.typeVocabSize, projectionDim: config.projectionDim,
+            normBias: config.norm == .layer, linearBias: config.linearBias, gatedFFN: config.gatedFFN,
+            relativeBiasPerLayer: config.positions == .relativePerLayer, learnedPositions: config.positions == .learned,
+            tokenTypes: config.typeVocabSize != nil, embeddingNorm: config.normPlacement == .post)
     }
 
-    static func linearRoles(_ name: String, out: Int, in inputs: Int, bias: Bool) -> [RoleSpec] {
-        var roles = [RoleSpec("\(name).weight", [out, inputs])]
-        if bias { roles.append(RoleSpec("\(name).bias", [out])) }
-        return roles
+    /// A size the config leaves out (say max_positions) becomes 0, which no declared tensor
+    /// has, so the verifier reports the mismatch.
+    static func specs(_ roles: [WeightShapes.Role]) -> [RoleSpec] {
+        roles.map { RoleSpec($0.name, $0.shape.map { $0 ?? 0 }) }
     }
 
     public static func subBlock(_ kind: SubBlockKind, _ config: ModelConfig) -> [RoleSpec] {
-        let d = config.hiddenSize
-        let bias = config.linearBias
         switch kind {
-        case .attention:
-            let inner = config.innerAttentionSize
-            var roles = normRoles("norm.", config)
-            for name in ["q", "k", "v"] { roles += linearRoles(name, out: inner, in: d, bias: bias) }
-            roles += linearRoles("o", out: d, in: inner, bias: bias)
-            if config.positions == .relativePerLayer {
-                roles.append(RoleSpec("relative_bias", [config.relativeBuckets ?? 0, config.numHeads]))
-            }
-            return roles
-        case .ffn:
-            let f = config.ffnSize
-            var roles = normRoles("norm.", config)
-            if config.gatedFFN {
-                roles += linearRoles("wi_0", out: f, in: d, bias: bias)
-                roles += linearRoles("wi_1", out: f, in: d, bias: bias)
-            } else {
-                roles += linearRoles("wi", out: f, in: d, bias: bias)
-            }
-            roles += linearRoles("wo", out: d, in: f, bias: bias)
-            return roles
+        case .attention: return specs(WeightShapes.attention(parameters(config)))
+        case .ffn: return specs(WeightShapes.ffn(parameters(config)))
         }
     }
 
-    public static func embeddings(_ config: ModelConfig) -> [RoleSpec] {
-        let d = config.hiddenSize
-        var roles = [RoleSpec("token", [config.vocabSize, d])]
-        if config.positions == .learned { roles.append(RoleSpec("position", [config.maxPositions ?? 0, d])) }
-        if let types = config.typeVocabSize { roles.append(RoleSpec("token_type", [types, d])) }
-        // Post-LN encoders (BERT) normalise the embedding sum before the first block.
-        if config.normPlacement == .post { roles += normRoles("norm.", config) }
-        return roles
-    }
+    public static func embeddings(_ config: ModelConfig) -> [RoleSpec] { specs(WeightShapes.embeddings(parameters(config))) }
 
-    public static func positionBias(_ config: ModelConfig) -> [RoleSpec] {
-        [RoleSpec("table", [config.relativeBuckets ?? 0, config.numHeads])]
-    }
+    public static func positionBias(_ config: ModelConfig) -> [RoleSpec] { specs(WeightShapes.positionTable(parameters(config))) }
 
-    public static func finalNorm(_ config: ModelConfig) -> [RoleSpec] { normRoles("", config) }
+    public static func finalNorm(_ config: ModelConfig) -> [RoleSpec] { specs(WeightShapes.finalNorm(parameters(config))) }
 
     public static func head(_ kind: HeadKind, _ config: ModelConfig) -> [RoleSpec] {
-        let d = config.hiddenSize
         switch kind {
         case .eosToken, .argmaxToken: return []
-        case .firstTokenTanh: return linearRoles("dense", out: d, in: d, bias: true)
-        case .projection: return [RoleSpec("weight", [config.projectionDim ?? 0, d])]
+        case .firstTokenTanh: return specs(WeightShapes.poolerDense(parameters(config)))
+        case .projection: return specs(WeightShapes.projection(parameters(config)))
         }
     }
 

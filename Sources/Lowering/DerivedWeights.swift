@@ -42,14 +42,14 @@ public final class DerivedWeights: WeightSource, @unchecked Sendable {
 
     static func merge(_ tensor: TensorDecl, inputs: [(UnsafeRawBufferPointer, TensorDecl)]) throws -> UnsafeMutableRawBufferPointer {
         let count = tensor.elementCount
-        guard let target = WeightType(rawValue: tensor.dtype.irName) else {
+        guard let target = WeightType(tensor.dtype) else {
             throw SkrrError(key: tensor.name, "dtype \(tensor.dtype.irName) cannot be computed (f32, f16, bf16 can)")
         }
         let widened = try inputs.map { bytes, decl -> [Float] in
             guard decl.shape == tensor.shape, bytes.count == decl.byteCount else {
                 throw SkrrError(key: tensor.name, "merge input %\(decl.name) has shape \(decl.shape), expected \(tensor.shape)")
             }
-            guard let type = WeightType(rawValue: decl.dtype.irName) else {
+            guard let type = WeightType(decl.dtype) else {
                 throw SkrrError(key: tensor.name, "merge input %\(decl.name) has dtype \(decl.dtype.irName); f32, f16, bf16 can be merged")
             }
             let f32 = try StorageConversion.convert(bytes, from: type, to: .f32, count: count, tensor: decl.name)

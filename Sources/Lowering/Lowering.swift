@@ -11,7 +11,7 @@ public enum Lowering {
         var index: [String: Int] = [:]
         var tensors: [ProgramTensor] = []
         for tensor in model.tensors {
-            guard let dtype = WeightType(rawValue: tensor.dtype.irName) else {
+            guard let dtype = WeightType(tensor.dtype) else {
                 throw SkrrError(key: tensor.name, "dtype \(tensor.dtype.irName) cannot be executed (f32, f16, bf16 can)")
             }
             index[tensor.name] = tensors.count

@@ -25,11 +25,11 @@ import Testing
     }
 
     @Test func runtimeFilesDefaultToWhatThePipelineReads() {
-        #expect(PipelineReads.of(.sd3, clip: true).defaultOutput == "layer:-2")
-        #expect(PipelineReads.of(.sdxl, clip: true).defaultOutput == "layer:-2")
-        #expect(PipelineReads.of(.flux, clip: true).defaultOutput == "pooled")
-        #expect(PipelineReads.of(.flux, clip: false).defaultOutput == "hidden")
-        #expect(PipelineReads.of(.pixartSigma, clip: false).defaultOutput == "hidden")
-        #expect(PipelineReads.of(.generic, clip: true).defaultOutput == "hidden")
+        #expect(PipelineReads.of(.sd3, clip: true).defaultOutput == .layer(-2))
+        #expect(PipelineReads.of(.sdxl, clip: true).defaultOutput == .layer(-2))
+        #expect(PipelineReads.of(.flux, clip: true).defaultOutput == .pooled)
+        #expect(PipelineReads.of(.flux, clip: false).defaultOutput == .hidden)
+        #expect(PipelineReads.of(.pixartSigma, clip: false).defaultOutput == .hidden)
+        #expect(PipelineReads.of(.generic, clip: true).defaultOutput == .hidden)
     }
 }

@@ -10,7 +10,7 @@ import Testing
 /// D compares what the pipeline reads: the penultimate layer for SDXL / SD3 CLIP towers, the
 /// (projected) pooled output for SD3 / FLUX. Checked against `Interpreter.run`'s own outputs.
 @Suite struct ConsumedOutputsTests {
-    let generic = try! PipelinePreset.named("generic", clipEncoder: false)
+    let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
 
     func scorer(_ model: ModelIR, _ weights: WeightSource, prompts: [[Int32]], consumed: ConsumedOutputs,
                 budget: Int = 1 << 30) throws -> DiscrepancyScorer {

@@ -6,7 +6,7 @@ import SkrrRuntime
 import Testing
 
 @Suite struct DiscrepancyScorerTests {
-    let generic = try! PipelinePreset.named("generic", clipEncoder: false)
+    let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
 
     func scorer(_ model: SyntheticModel, budget: Int = 1 << 30, null: Bool = true, prompts: Int = 12) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()

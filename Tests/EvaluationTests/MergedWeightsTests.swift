@@ -8,7 +8,7 @@ import Testing
 
 /// LaCo's merged weights: the values computed, and whole-model scoring of models that hold them.
 @Suite struct MergedWeightsTests {
-    let generic = try! PipelinePreset.named("generic", clipEncoder: false)
+    let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
 
     func floats(_ weights: WeightSource, _ index: Int) -> [Float] {
         Array(weights.bytes(ofTensor: index).bindMemory(to: Float.self))
@@ -50,7 +50,7 @@ import Testing
     @Test func bf16MergesRoundOnceToNearestEven() throws {
         func bf16(_ values: [Float]) -> [UInt8] {
             values.flatMap { v -> [UInt8] in
-                let bits = StorageConversion.floatToBF16(v)
+                let bits = HalfPrecision.floatToBF16(v)
                 return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
             }
         }
@@ -66,7 +66,7 @@ import Testing
         }
         let out = weights.bytes(ofTensor: 3)
         for i in 0..<4 {
-            let expected = StorageConversion.floatToBF16(a[i] + (b[i] - a[i]) + (c[i] - a[i]))
+            let expected = HalfPrecision.floatToBF16(a[i] + (b[i] - a[i]) + (c[i] - a[i]))
             #expect(out.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self) == expected)
         }
         withExtendedLifetime(storage) {}

@@ -16,9 +16,9 @@ enum Compiled {
         try ModelImporter.importModel(at: TestPaths.fixture(fixture)).ir
     }
 
-    static func write(_ ir: ModelIR, to path: String, dtype: WeightType? = nil, pipeline: String = "generic") throws {
+    static func write(_ ir: ModelIR, to path: String, dtype: WeightType? = nil, pipeline: PipelineKind = .generic) throws {
         let options = RuntimeFileWriter.Options(
-            weightDType: dtype, preset: try PipelinePreset.named(pipeline, clipEncoder: ir.config.causal),
+            weightDType: dtype, preset: try PipelinePreset.preset(for: pipeline, clipEncoder: ir.config.causal),
             sourceModel: ir.name, passes: "", paramsTotal: ir.sourceParameters)
         try RuntimeFileWriter.write(try Lowering.lower(ir), weights: try SourceWeights(model: ir), options: options, to: path)
     }
@@ -79,29 +79,29 @@ func expectIdentical(_ a: EncoderOutput, _ b: EncoderOutput, _ label: String) {
 @Suite struct StorageConversionTests {
     @Test func bf16RoundsToNearestEven() {
         // 1 + 2^-8 is halfway between bf16 1.0 and 1.0078125: ties go to the even mantissa (1.0).
-        #expect(StorageConversion.floatToBF16(1 + 0x1p-8) == 0x3F80)
+        #expect(HalfPrecision.floatToBF16(1 + 0x1p-8) == 0x3F80)
         // 1 + 3·2^-8 is halfway between 1.0078125 (odd) and 1.015625 (even): rounds up.
-        #expect(StorageConversion.floatToBF16(1 + 3 * 0x1p-8) == 0x3F82)
-        #expect(StorageConversion.floatToBF16(1 + 0x1p-8 + 0x1p-20) == 0x3F81)  // above halfway
-        #expect(StorageConversion.floatToBF16(-2.5) == 0xC020)
-        #expect(StorageConversion.floatToBF16(.infinity) == 0x7F80)
-        #expect(StorageConversion.floatToBF16(.greatestFiniteMagnitude) == 0x7F80)  // rounds up to inf, as torch does
-        #expect(StorageConversion.bf16ToFloat(StorageConversion.floatToBF16(.nan)).isNaN)
+        #expect(HalfPrecision.floatToBF16(1 + 3 * 0x1p-8) == 0x3F82)
+        #expect(HalfPrecision.floatToBF16(1 + 0x1p-8 + 0x1p-20) == 0x3F81)  // above halfway
+        #expect(HalfPrecision.floatToBF16(-2.5) == 0xC020)
+        #expect(HalfPrecision.floatToBF16(.infinity) == 0x7F80)
+        #expect(HalfPrecision.floatToBF16(.greatestFiniteMagnitude) == 0x7F80)  // rounds up to inf, as torch does
+        #expect(HalfPrecision.bf16ToFloat(HalfPrecision.floatToBF16(.nan)).isNaN)
         for bits: UInt16 in [0x0000, 0x3F80, 0x0001, 0x7F7F, 0xBF81] {
-            #expect(StorageConversion.floatToBF16(StorageConversion.bf16ToFloat(bits)) == bits)
+            #expect(HalfPrecision.floatToBF16(HalfPrecision.bf16ToFloat(bits)) == bits)
         }
     }
 
     @Test func f16RoundsToNearestEvenAndRefusesOverflow() throws {
-        #expect(StorageConversion.floatToHalf(1) == 0x3C00)
-        #expect(StorageConversion.floatToHalf(65504) == 0x7BFF)
-        #expect(StorageConversion.floatToHalf(1 + 0x1p-11) == 0x3C00)  // tie → even
-        #expect(StorageConversion.floatToHalf(1 + 3 * 0x1p-11) == 0x3C02)  // tie → even (up)
-        #expect(StorageConversion.floatToHalf(0x1p-24) == 0x0001)  // smallest subnormal
-        #expect(StorageConversion.floatToHalf(0x1p-25) == 0x0000)  // tie with 0 → even (0)
-        #expect(StorageConversion.floatToHalf(-0x1p-14) == 0x8400)  // smallest normal
+        #expect(HalfPrecision.floatToHalf(1) == 0x3C00)
+        #expect(HalfPrecision.floatToHalf(65504) == 0x7BFF)
+        #expect(HalfPrecision.floatToHalf(1 + 0x1p-11) == 0x3C00)  // tie → even
+        #expect(HalfPrecision.floatToHalf(1 + 3 * 0x1p-11) == 0x3C02)  // tie → even (up)
+        #expect(HalfPrecision.floatToHalf(0x1p-24) == 0x0001)  // smallest subnormal
+        #expect(HalfPrecision.floatToHalf(0x1p-25) == 0x0000)  // tie with 0 → even (0)
+        #expect(HalfPrecision.floatToHalf(-0x1p-14) == 0x8400)  // smallest normal
         for bits: UInt16 in [0x0001, 0x03FF, 0x0400, 0x3C01, 0x7BFF, 0xFBFF, 0x8001] {
-            #expect(StorageConversion.floatToHalf(StorageConversion.halfToFloat(bits)) == bits)
+            #expect(HalfPrecision.floatToHalf(HalfPrecision.halfToFloat(bits)) == bits)
         }
         let big: [Float] = [1, 70000]
         #expect(throws: SkrrError.self) {
@@ -203,7 +203,7 @@ func expectIdentical(_ a: EncoderOutput, _ b: EncoderOutput, _ label: String) {
             let source = f32.bytes(ofTensor: index), stored = bf16.bytes(ofTensor: index)
             for i in 0..<f32.program.tensors[index].elementCount {
                 let value = source.loadUnaligned(fromByteOffset: i * 4, as: Float.self)
-                #expect(stored.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self) == StorageConversion.floatToBF16(value))
+                #expect(stored.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self) == HalfPrecision.floatToBF16(value))
             }
         }
     }

@@ -11,8 +11,8 @@ extension CheckpointSet {
         let values: [Float]
         switch found.entry.dtype {
         case .f32: values = (0..<n).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        case .bf16: values = (0..<n).map { Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16) }
-        case .f16: values = (0..<n).map { Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))) }
+        case .bf16: values = (0..<n).map { HalfPrecision.bf16ToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
+        case .f16: values = (0..<n).map { HalfPrecision.halfToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
         default:
             throw SkrrError(file: file.path, key: found.entry.name, "dtype \(found.entry.dtype.rawValue) is not supported (F32, F16, BF16)")
         }

@@ -106,8 +106,8 @@ public struct RuntimeFileInfo: Sendable {
     /// Tokenizer files: name, byte count, and where they lie (nil: inline in the manifest).
     public var tokenizerFiles: [(name: String, length: Int, extent: StoredExtent?)]
     public var presetName: String
-    /// The output `skrrc run` produces when none is asked for: "hidden", "pooled", "projected", "layer:N".
-    public var defaultOutput: String
+    /// The output `skrrc run` produces when none is asked for.
+    public var defaultOutput: OutputSelection
 }
 
 /// A loaded runtime file: the program, the preset, and the weights straight from the map.

@@ -47,8 +47,7 @@ public final class Interpreter {
     /// Runs the encoder. `layers` lists transformers-style `hidden_states` indices to return
     /// (negative counts from the end: -2 is the penultimate layer).
     public func run(_ batch: TokenBatch, layers requested: [Int] = []) throws -> EncoderOutput {
-        let b = batch.ids.count, length = batch.length
-        guard b > 0 else { throw SkrrError(key: "ids", "the batch is empty") }
+        guard !batch.ids.isEmpty else { throw SkrrError(key: "ids", "the batch is empty") }
         if let empty = batch.ids.firstIndex(where: { $0.isEmpty }) {
             throw SkrrError(key: "ids", "sequence \(empty) is empty")
         }
@@ -60,15 +59,7 @@ public final class Interpreter {
             }
             return resolved
         }
-
-        var mask = [Int32](repeating: 0, count: b * length)
-        for (row, ids) in batch.ids.enumerated() {
-            for position in 0..<length where position < ids.count || !batch.maskPadding { mask[row * length + position] = 1 }
-        }
-        let padId = Int32(spec.padTokenId ?? 0)
-        let ids: [Int32] = batch.ids.flatMap { $0 + [Int32](repeating: padId, count: length - $0.count) }
-
-        return try splittingWork { try forward(ids: ids, mask: mask, batch: batch, layerIndices: layerIndices) }
+        return try splittingWork { try forward(batch, layerIndices: layerIndices) }
     }
 
     /// The stages split their work over OpenBLAS's thread count themselves (Parallel.swift) and
@@ -78,39 +69,26 @@ public final class Interpreter {
         return try BLAS.singleThreaded(body)
     }
 
-    /// Embeddings, slots, final norm, pooling and projection, once `run` has checked its inputs.
-    private func forward(ids: [Int32], mask: [Int32], batch: TokenBatch, layerIndices: [Int]) throws -> EncoderOutput {
+    /// Embeddings, slots, final norm, pooling and projection, once `run` has checked its inputs:
+    /// the staged steps (StagedForward.swift), keeping the requested hidden states on the way.
+    private func forward(_ batch: TokenBatch, layerIndices: [Int]) throws -> EncoderOutput {
         let b = batch.ids.count, length = batch.length, d = spec.hiddenSize, blocks = program.blockCount
-        var x = try embed(ids: ids, tokenTypes: batch.tokenTypes, batch: b, length: length)
+        var state = try prepared(batch)
         var states: [Int: [Float]] = [:]
-        if layerIndices.contains(0) { states[0] = x }
-
-        let sharedBias = try program.sharedPositionBias.map { try positionBias(table: $0, length: length) }
-        let keep = mask.map { Float($0 == 0 ? 0 : 1) }
-        try x.withUnsafeMutableBufferPointer { xp in
-            let x = xp.baseAddress!
-            for (slot, entry) in program.slots.enumerated() {
-                switch entry {
-                case .skip: break
-                case let .attention(w, _):
-                    let bias = try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? sharedBias
-                    try attention(x, w, bias: bias, keep: keep, batch: b, length: length)
-                case let .ffn(w, _):
-                    try feedForward(x, w, rows: b * length)
-                }
-                let block = slot / 2 + 1
-                if slot % 2 == 1 && layerIndices.contains(block) { states[block] = Array(xp) }
-            }
+        if layerIndices.contains(0) { states[0] = state.hidden }
+        for (slot, entry) in program.slots.enumerated() {
+            try step(entry, &state)
+            let block = slot / 2 + 1
+            if slot % 2 == 1 && layerIndices.contains(block) { states[block] = state.hidden }
         }
-        if let norm = program.finalNorm {
-            try normalize(&x, norm, rows: b * length)
-            if spec.finalNormInsideStack && layerIndices.contains(blocks) { states[blocks] = x }
-        }
+        try applyFinalNorm(&state)
+        let x = state.hidden
+        if program.finalNorm != nil && spec.finalNormInsideStack && layerIndices.contains(blocks) { states[blocks] = x }
 
         var output = EncoderOutput(batch: b, length: length, width: d, hidden: x, layers: states, pooled: nil,
-                                   projected: nil, projectionWidth: nil, mask: mask)
+                                   projected: nil, projectionWidth: nil, mask: state.mask)
         if let pooling = program.pooling {
-            output.pooled = try pool(x, pooling, ids: ids, batch: batch, length: length)
+            output.pooled = try pool(x, pooling, ids: state.ids, batch: batch, length: length)
             if let projection = program.projection, let pooled = output.pooled {
                 let width = program.tensors[projection].shape[0]
                 output.projected = try linear(pooled, rows: b, LinearWeights(weight: projection, bias: nil))
@@ -128,7 +106,7 @@ public final class Interpreter {
         var x = [Float](repeating: 0, count: ids.count * d)
         let table = program.tensors[program.embeddings.token]
         let tokenBytes = weights.bytes(ofTensor: program.embeddings.token)
-        let rowBytes = d * byteSize(table.dtype)
+        let rowBytes = d * table.dtype.byteSize
         try x.withUnsafeMutableBufferPointer { out in
             for (i, id) in ids.enumerated() {
                 guard id >= 0 && Int(id) < spec.vocabSize else {
@@ -180,25 +158,7 @@ public final class Interpreter {
         return bias
     }
 
-    /// One attention sub-block on `x` (`[batch·length, d]`); `mask` is 1 for keys to attend.
-    /// An entry point of its own (staged evaluation, StagedForward.swift).
-    func attention(_ x: inout [Float], _ w: AttentionWeights, bias: [Float]?, mask: [Int32], batch: Int, length: Int) throws {
-        try checkWidth(x, rows: batch * length, w.q)
-        let keep = mask.map { Float($0 == 0 ? 0 : 1) }
-        try splittingWork {
-            try x.withUnsafeMutableBufferPointer {
-                try attention($0.baseAddress!, w, bias: bias, keep: keep, batch: batch, length: length)
-            }
-        }
-    }
-
-    /// One FFN sub-block on `x` (`[rows, d]`). An entry point of its own, like `attention(_:…mask:…)`.
-    func feedForward(_ x: inout [Float], _ w: FFNWeights, rows: Int) throws {
-        try checkWidth(x, rows: rows, w.wi)
-        try splittingWork { try x.withUnsafeMutableBufferPointer { try feedForward($0.baseAddress!, w, rows: rows) } }
-    }
-
-    /// The pointer stages trust their sizes; the array entry points check them first.
+    /// The pointer stages trust their sizes; `step` checks them first.
     func checkWidth(_ x: [Float], rows: Int, _ layer: LinearWeights) throws {
         let info = program.tensors[layer.weight]
         guard x.count == rows * info.shape[1] else {
@@ -343,8 +303,6 @@ public final class Interpreter {
 
     // MARK: helpers
 
-    func byteSize(_ type: WeightType) -> Int { type == .f32 ? 4 : 2 }
-
     /// A small tensor (norm gains, biases, embedding tables) widened to f32, cached after the
     /// first call (they are tiny next to the matrices, and asked for in every slot of every run).
     func floats(_ tensor: Int) -> [Float] {
@@ -467,7 +425,7 @@ public final class Interpreter {
         if info.dtype == .f32 && Int(bitPattern: raw.baseAddress) % 4 == 0 {
             return raw.baseAddress!.assumingMemoryBound(to: Float.self)
         }
-        let count = info.elementCount, size = byteSize(info.dtype)
+        let count = info.elementCount, size = info.dtype.byteSize
         let target = workspace.matrix(buffer).reserve(count)
         let pieces = Parallel.ranges(count, pieces: workers, minimum: 1 << 16)
         Parallel.forEach(pieces.count, workers: workers) { piece, _ in

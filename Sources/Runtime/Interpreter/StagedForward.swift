@@ -11,18 +11,37 @@ public struct ForwardState: Sendable {
     /// The padded token ids (pooling finds the EOS / first token in them).
     let ids: [Int32]
     let sharedBias: [Float]?
+    /// `mask` as the attention kernel's multipliers (1 attend, 0 masked), made once per batch.
+    let keep: [Float]
 
     /// Bytes held, for memory budgets.
     public var byteCount: Int { hidden.count * 4 }
 }
 
+/// The forward pass in steps: `run` goes through the same `prepared` and `step` as the staged
+/// entry points (`begin`, `apply`, `finish`), so padding, masking and position tables are made
+/// in one place.
 extension Interpreter {
     /// Embeds a batch: the state before slot 0.
     public func begin(_ batch: TokenBatch) throws -> ForwardState {
-        let b = batch.ids.count, length = batch.length
-        guard b > 0, !batch.ids.contains(where: { $0.isEmpty }) else {
+        guard !batch.ids.isEmpty, !batch.ids.contains(where: { $0.isEmpty }) else {
             throw SkrrError(key: "ids", "a batch needs at least one non-empty sequence")
         }
+        return try prepared(batch)
+    }
+
+    /// Runs one slot's weights on the state (`.skip` is the identity). The slot's weights may be
+    /// any sub-block's of the same kind: that is how re-use is evaluated.
+    public func apply(_ slot: ProgramSlot, to state: inout ForwardState) throws {
+        if slot == .skip { return }
+        try splittingWork { try step(slot, &state) }
+    }
+
+    /// The state before slot 0 of a batch whose sequences are known to be non-empty: ids padded
+    /// to the batch length, the mask (padding masked unless the batch attends it), embeddings,
+    /// and the shared relative-position table.
+    func prepared(_ batch: TokenBatch) throws -> ForwardState {
+        let b = batch.ids.count, length = batch.length
         var mask = [Int32](repeating: 0, count: b * length)
         for (row, ids) in batch.ids.enumerated() {
             for position in 0..<length where position < ids.count || !batch.maskPadding { mask[row * length + position] = 1 }
@@ -31,28 +50,41 @@ extension Interpreter {
         let ids = batch.ids.flatMap { $0 + [Int32](repeating: padId, count: length - $0.count) }
         let hidden = try embed(ids: ids, tokenTypes: batch.tokenTypes, batch: b, length: length)
         let bias = try program.sharedPositionBias.map { try positionBias(table: $0, length: length) }
-        return ForwardState(hidden: hidden, batch: b, length: length, mask: mask, ids: ids, sharedBias: bias)
+        return ForwardState(hidden: hidden, batch: b, length: length, mask: mask, ids: ids, sharedBias: bias,
+                            keep: mask.map { Float($0 == 0 ? 0 : 1) })
     }
 
-    /// Runs one slot's weights on the state (`.skip` is the identity). The slot's weights may be
-    /// any sub-block's of the same kind: that is how re-use is evaluated.
-    public func apply(_ slot: ProgramSlot, to state: inout ForwardState) throws {
+    /// One slot on the state, inside an entry point's `splittingWork`. An attention slot uses
+    /// its own relative-position table if it has one (UMT5), else the shared one. The width
+    /// checks guard the pointer stages against a caller-edited `hidden`.
+    func step(_ slot: ProgramSlot, _ state: inout ForwardState) throws {
+        let batch = state.batch, length = state.length, rows = batch * length
         switch slot {
         case .skip:
             return
         case let .attention(w, _):
-            let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
-            try attention(&state.hidden, w, bias: bias, mask: state.mask, batch: state.batch, length: state.length)
+            let bias = try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? state.sharedBias
+            try checkWidth(state.hidden, rows: rows, w.q)
+            let keep = state.keep
+            try state.hidden.withUnsafeMutableBufferPointer {
+                try attention($0.baseAddress!, w, bias: bias, keep: keep, batch: batch, length: length)
+            }
         case let .ffn(w, _):
-            try feedForward(&state.hidden, w, rows: state.batch * state.length)
+            try checkWidth(state.hidden, rows: rows, w.wi)
+            try state.hidden.withUnsafeMutableBufferPointer { try feedForward($0.baseAddress!, w, rows: rows) }
         }
     }
 
     /// The final hidden states `[batch, length, width]` (final norm applied where the encoder has one).
     public func finish(_ state: ForwardState) throws -> [Float] {
-        var hidden = state.hidden
-        if let norm = program.finalNorm { try normalize(&hidden, norm, rows: state.batch * state.length) }
-        return hidden
+        var state = state
+        try applyFinalNorm(&state)
+        return state.hidden
+    }
+
+    /// The final norm, in place, where the encoder has one (`run` needs no copy of the state).
+    func applyFinalNorm(_ state: inout ForwardState) throws {
+        if let norm = program.finalNorm { try normalize(&state.hidden, norm, rows: state.batch * state.length) }
     }
 
     /// The pooled output `[batch, width]` of a final state, projected when the encoder has a

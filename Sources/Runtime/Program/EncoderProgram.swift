@@ -35,8 +35,8 @@ public struct EncoderProgram: Equatable, Sendable {
     public var blockCount: Int { slots.count / 2 }
 }
 
-public enum RuntimeNorm: String, Sendable { case rms, layer }
-public enum RuntimeActivation: String, Sendable { case geluTanh = "gelu_tanh", gelu, quickGelu = "quick_gelu", relu }
+public enum RuntimeNorm: String, Sendable, CaseIterable { case rms, layer }
+public enum RuntimeActivation: String, Sendable, CaseIterable { case geluTanh = "gelu_tanh", gelu, quickGelu = "quick_gelu", relu }
 
 /// The numerics of the encoder, as explicit values.
 public struct EncoderSpec: Equatable, Sendable {
@@ -88,8 +88,6 @@ public struct EncoderSpec: Equatable, Sendable {
 
     public var innerSize: Int { numHeads * headDim }
 }
-
-public enum WeightType: String, CaseIterable, Sendable { case f32, f16, bf16 }
 
 public struct ProgramTensor: Equatable, Sendable {
     public var name: String
@@ -180,7 +178,18 @@ public enum Pooling: Equatable, Sendable {
     case firstTokenTanh(LinearWeights)
 }
 
-public enum TokenizerKindName: String, Sendable { case sentencepiece, clipBPE = "clip_bpe", wordpiece }
+public enum TokenizerKindName: String, Sendable, CaseIterable {
+    case sentencepiece, clipBPE = "clip_bpe", wordpiece
+
+    /// The files each kind needs, in order, by the names a runtime file stores them under.
+    public var fileNames: [String] {
+        switch self {
+        case .sentencepiece: return ["spiece.model"]
+        case .clipBPE: return ["vocab.json", "merges.txt"]
+        case .wordpiece: return ["vocab.txt"]
+        }
+    }
+}
 
 /// The tokenizer's files: where they are (a model folder), or their contents (a runtime file).
 /// `paths` are absolute or relative to the current directory; when `contents` is set it holds
@@ -197,8 +206,8 @@ public struct TokenizerFiles: Equatable, Sendable {
         self.contents = contents
     }
 
-    /// The files each kind needs, in order: spiece.model; vocab.json + merges.txt; vocab.txt.
-    public static func fileCount(_ kind: TokenizerKindName) -> Int { kind == .clipBPE ? 2 : 1 }
+    /// How many files each kind needs (`TokenizerKindName.fileNames`).
+    public static func fileCount(_ kind: TokenizerKindName) -> Int { kind.fileNames.count }
 
     /// The same files with their bytes read in, so a program can travel without its folder.
     public func withContents(read: (String) throws -> [UInt8]) throws -> TokenizerFiles {
