@@ -16,6 +16,8 @@ public struct CalibrationOptions: Sendable {
     public var projection: String?
     /// Held-out prompts the result is also scored on (`--eval`).
     public var heldOut: String?
+    /// The arithmetic the search scores candidates with (`--search-compute`).
+    public var searchCompute = ComputePrecision.f32
     public init() {}
 }
 
@@ -43,10 +45,12 @@ public final class Calibration {
     public let nullPrompt: [Int32]
     public let heldOutPrompts: [[Int32]]?
     public let projection: Projection?
+    let searchCompute: ComputePrecision
     let weights: SourceWeights
 
     public init(model: ModelIR, options: CalibrationOptions) throws {
         self.model = model
+        searchCompute = options.searchCompute
         preset = try PipelinePreset.preset(for: options.pipeline, clipEncoder: model.config.causal)
         reads = PipelineReads.of(options.pipeline, clip: model.config.causal)
         let tokenizer = try TokenizerLoading.load(try Lowering.lower(model).tokenizer)
@@ -65,11 +69,23 @@ public final class Calibration {
     }
 
     public func scorer(_ objective: ScoringObjective) throws -> DiscrepancyScorer {
+        try scorer(objective, prompts: prompts)
+    }
+
+    /// The scorer of `objective` on some of the calibration prompts (screening).
+    func scorer(_ objective: ScoringObjective, prompts subset: [[Int32]]) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()
         options.includeNullPrompt = objective == .skrr
         options.consumed = consumed
-        return try DiscrepancyScorer(model: model, weights: weights, prompts: prompts, nullPrompt: nullPrompt,
+        options.compute = searchCompute
+        return try DiscrepancyScorer(model: model, weights: weights, prompts: subset, nullPrompt: nullPrompt,
                                      preset: preset, projection: objective == .skrr ? projection : nil, options: options)
+    }
+
+    /// `count` prompts spread evenly over the calibration set (the same ones for a given count).
+    func evenlySpread(_ count: Int) -> [[Int32]] {
+        let n = min(count, prompts.count)
+        return (0..<n).map { prompts[$0 * prompts.count / n] }
     }
 
     /// D of a result (schedule and weights) on the held-out prompts, with the null term, as Skrr
@@ -90,14 +106,41 @@ public final class Calibration {
         let handle = ScorerHandle()
         context.analyses.registerScoring { () throws -> DiscrepancyScorer in
             let scorer = try self.scorer(objective)
-            handle.scorer = scorer
+            handle.built.append(scorer)
             return scorer
         }
+        context.analyses.register(.screeningScorers, SubsetScorers(calibration: self, objective: objective, handle: handle))
         return handle
     }
 }
 
-/// The scorer a compile built, if any pass asked for one: the report reads its work counters.
+/// Screening scorers: the same D on evenly spread subsets of the calibration prompts.
+final class SubsetScorers: ScreeningScorers {
+    let calibration: Calibration
+    let objective: ScoringObjective
+    let handle: ScorerHandle
+    private var built: [Int: DiscrepancyScorer] = [:]
+
+    init(calibration: Calibration, objective: ScoringObjective, handle: ScorerHandle) {
+        self.calibration = calibration
+        self.objective = objective
+        self.handle = handle
+    }
+
+    var calibrationPromptCount: Int { calibration.prompts.count }
+
+    func scorer(prompts: Int) throws -> any ScheduleScorer {
+        if let scorer = built[prompts] { return scorer }
+        let scorer = try calibration.scorer(objective, prompts: calibration.evenlySpread(prompts))
+        built[prompts] = scorer
+        return scorer
+    }
+}
+
+/// The full-set scorer a compile built, if any pass asked for one: the report reads its work
+/// counters (screening work is in skip-search's own record, per step).
 public final class ScorerHandle {
-    public internal(set) var scorer: DiscrepancyScorer?
+    var built: [DiscrepancyScorer] = []
+
+    public var statistics: ScorerStatistics? { built.first?.statistics }
 }

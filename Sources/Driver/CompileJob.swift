@@ -35,6 +35,14 @@ public enum CompileJob {
             ? try Calibration(model: imported.ir, options: options.calibration) : nil
         let context = PassContext()
         let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective) : nil
+        var journal: CheckpointFile?
+        if let path = options.checkpoint, let calibration {
+            let file = try CheckpointFile(path: path, fingerprint: Fingerprint.fields(
+                model: imported.ir, calibration: calibration, pipeline: manager.pipeline, objective: options.method.objective))
+            file.currentWork = { scorer?.statistics }
+            context.analyses.register(.journal, file)
+            journal = file
+        }
         let result = try manager.run(imported.ir, context: context)
         try IRVerifier.verify(result, source: "result")
 
@@ -48,7 +56,7 @@ public enum CompileJob {
 
         let heldOut = try calibration?.heldOutDiscrepancy(of: result)
         for record in context.records { StandardStreams.err("\(record.pass): \(record.summary)\n") }
-        let work = scorer?.scorer?.statistics
+        let work = journal.map { $0.total(scorer?.statistics) } ?? scorer?.statistics
         if options.prunes {
             let summary = PruneSummary.text(
                 source: imported.ir, result: result, method: options.passes == nil ? options.method.rawValue : "custom pipeline",
@@ -66,7 +74,8 @@ public enum CompileJob {
             let json = PruneReport.make(
                 source: imported.ir, result: result, method: method, pipeline: options.calibration.pipeline.rawValue,
                 sparsityTarget: options.level == .prune ? options.sparsity : nil, context: context,
-                evalDiscrepancy: heldOut, work: work, seconds: ProgressBar.now() - started)
+                evalDiscrepancy: heldOut, work: work, searchCompute: options.calibration.searchCompute.rawValue,
+                seconds: ProgressBar.now() - started)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(source: imported.ir, result: result, context: context, heldOutDiscrepancy: heldOut, work: work)

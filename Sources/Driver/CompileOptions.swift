@@ -27,6 +27,10 @@ public struct CompileOptions: Sendable {
     public var method: PruneMethod = .skrr
     public var sparsity = 0.3
     public var beam = 3
+    /// Screen skip-search's candidates on this many calibration prompts (0: off; nil: the default).
+    public var screen: Int?
+    /// Where the search saves its state after every step, and resumes from.
+    public var checkpoint: String?
     public var calibration = CalibrationOptions()
     /// A pass pipeline run instead of `-O`.
     public var passes: String?
@@ -57,6 +61,16 @@ public struct CompileOptions: Sendable {
         if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
         if beam < 1 { throw UsageError("--beam must be at least 1") }
         if calibration.size < 1 { throw UsageError("--calib-size must be at least 1") }
+        if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
+        if screen != nil && passes != nil {
+            throw UsageError("--screen applies to -O prune; with --passes write it as skip-search{... screen=N}")
+        }
+        if checkpoint != nil && (try? passManager().requiredAnalyses.isEmpty) == true {
+            throw UsageError("--checkpoint applies to searches: the pipeline measures nothing")
+        }
+        if let checkpoint, [out, report, plot].contains(checkpoint) {
+            throw UsageError("--checkpoint \(checkpoint) is also an output of this run")
+        }
         if let printIRAfter, printIRAfter != "all", !PassRegistry.all.contains(where: { $0.name == printIRAfter }) {
             throw UsageError("--print-ir-after must be 'all' or a pass name (\(PassRegistry.all.map(\.name).joined(separator: ", "))), got '\(printIRAfter)'")
         }
@@ -66,7 +80,7 @@ public struct CompileOptions: Sendable {
     /// The pass pipeline: `--passes` when given, else what `-O` names.
     public func pipeline() throws -> [PassInvocation] {
         if let passes { return try PipelineParser.parse(passes) }
-        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam) : []
+        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam, screen: screen ?? 0) : []
     }
 
     /// The pipeline, validated (names, options), as a manager ready to run.

@@ -15,6 +15,12 @@ final class ProgressBars: PassInstrumentation {
         bar?.update(done / max(total, 1))
     }
 
+    /// One line per note (a search step), above the bar on a terminal.
+    func note(_ invocation: PassInvocation, _ message: String) {
+        bar?.log("\(invocation.name): \(message)")
+        if bar == nil { StandardStreams.err("\(invocation.name): \(message)\n") }
+    }
+
     func didRun(_ invocation: PassInvocation, result: ModelIR) throws {
         bar?.update(1)
         bar?.finish()

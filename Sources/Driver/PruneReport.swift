@@ -5,7 +5,8 @@ import SkrrSupport
 /// The `--report` JSON (docs/architecture.md, "Command line"): what was pruned, how well, and what the search cost.
 public enum PruneReport {
     public static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
-                            context: PassContext, evalDiscrepancy: Double?, work: ScorerStatistics?, seconds: Double) -> JSONValue {
+                            context: PassContext, evalDiscrepancy: Double?, work: ScorerStatistics?, searchCompute: String,
+                            seconds: Double) -> JSONValue {
         var reused: [(key: String, value: JSONValue)] = []
         var skipped: [JSONValue] = []
         for (slot, entry) in result.schedule.enumerated() {
@@ -20,6 +21,9 @@ public enum PruneReport {
         let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.byteCount ?? 0) }
         let stats = work
         let (order, orderDiscrepancies) = context.removalOrder
+        let search = context.last(SkipSearchRecord.self)
+        let resumed = context.all(SkipSearchRecord.self).reduce(0) { $0 + $1.resumedSteps }
+            + context.all(ReuseRecord.self).reduce(0) { $0 + $1.resumedDecisions }
         return .object([
             ("method", .string(method)),
             ("pipeline", .string(pipeline)),
@@ -43,6 +47,14 @@ public enum PruneReport {
             ("subblock_evals_naive", .number(stats?.naiveSubBlockEvaluations ?? 0)),
             ("candidates_scored", .number(stats?.candidatesScored ?? 0)),
             ("passes", .array(context.records.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
+            ("screen", search?.screen.map { .object([("prompts", .number($0.prompts)), ("rescored", .number($0.rescored))]) } ?? .null),
+            ("search_steps", .array((search?.steps ?? []).map {
+                .object([("candidates", .number($0.candidates)), ("rescored", .number($0.rescored)),
+                         ("subblock_evals", .number($0.subBlockEvaluations)),
+                         ("screened_subblock_evals", .number($0.screenedSubBlockEvaluations))])
+            })),
+            ("search_compute", .string(searchCompute)),
+            ("resumed_steps", .number(resumed)),
             ("seconds", .number((seconds * 1000).rounded() / 1000)),
         ])
     }

@@ -11,10 +11,12 @@ import Synchronization
 final class BatchRunner {
     let interpreters: [Interpreter]
 
-    init(program: EncoderProgram, weights: WeightSource, threads: Int = Interpreter.defaultThreads) throws {
+    init(program: EncoderProgram, weights: WeightSource, threads: Int = Interpreter.defaultThreads,
+         compute: ComputePrecision = .f32) throws {
         interpreters = try (0..<max(1, threads)).map { _ in
             let interpreter = try Interpreter(program: program, weights: weights)
             interpreter.workerLimit = 1
+            interpreter.compute = compute
             return interpreter
         }
     }

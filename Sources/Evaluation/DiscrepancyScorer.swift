@@ -25,6 +25,9 @@ public final class DiscrepancyScorer: ScheduleScorer {
         public var threads: Int?
         /// What the pipeline reads from the encoder; D compares exactly that.
         public var consumed = ConsumedOutputs()
+        /// The arithmetic of every run, the dense reference included (`--search-compute`): bf16
+        /// multiplies bf16-stored weights with activations rounded to bf16.
+        public var compute = ComputePrecision.f32
         public init() {}
     }
 
@@ -69,7 +72,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
         denseModel = dense
         denseWeights = weights
         let program = try Lowering.lower(dense)
-        runner = try BatchRunner(program: program, weights: weights, threads: options.threads ?? Interpreter.defaultThreads)
+        runner = try BatchRunner(program: program, weights: weights, threads: options.threads ?? Interpreter.defaultThreads,
+                                 compute: options.compute)
         denseSlots = program.slots
         self.options = options
         self.projection = projection

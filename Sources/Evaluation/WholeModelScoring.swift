@@ -40,7 +40,8 @@ extension DiscrepancyScorer: ModelScorer {
             throw SkrrError(key: model.name, "the candidate's encoder configuration differs from the dense model's")
         }
         let weights = try candidateWeights(model)
-        let batches = try BatchRunner(program: program, weights: weights, threads: self.runner.interpreters.count)
+        let batches = try BatchRunner(program: program, weights: weights, threads: self.runner.interpreters.count,
+                                      compute: options.compute)
         let runner = batches.primary
         var states: [ForwardState]
         var start = 0

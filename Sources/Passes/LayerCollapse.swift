@@ -18,7 +18,7 @@ public struct LayerCollapse: ModelPass {
     public static let name = "laco"
     public static let summary = "fold rear layers into earlier ones by merged weights while output cosine stays high (LaCo baseline)"
     public static let optionNames = ["sparsity", "layers", "interval", "threshold"]
-    public static let requiredAnalyses = [AnalysisKey.modelScorer.id]
+    public var requiredAnalyses: [AnalysisID] { [AnalysisKey.modelScorer.id] }
 
     public let sparsity: Double
     /// Layers folded into the base by one merge (LaCo's C).

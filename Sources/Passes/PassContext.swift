@@ -7,8 +7,11 @@ public final class PassContext {
     public let analyses: AnalysisManager
     /// One record per pass run, in order.
     public private(set) var records: [any PassRecord] = []
-    /// Set by the pass manager around each pass; passes call `reportProgress`.
+    /// Set by the pass manager around each pass; passes call `reportProgress` and `note`.
     var progressHandler: ((Double, Double) -> Void)?
+    var noteHandler: ((String) -> Void)?
+    /// The running pass's position in the pipeline (journal keys use it).
+    var currentPassIndex = 0
 
     public init(analyses: AnalysisManager = AnalysisManager()) { self.analyses = analyses }
 
@@ -21,6 +24,9 @@ public final class PassContext {
 
     /// Tells whoever watches how far the current pass is (`done` of `total`).
     public func reportProgress(_ done: Double, of total: Double) { progressHandler?(done, total) }
+
+    /// A line for the log about the running pass (one per search step, say).
+    public func note(_ message: String) { noteHandler?(message) }
 
     // MARK: views over the records, for reports
 

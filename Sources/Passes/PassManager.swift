@@ -10,12 +10,15 @@ public protocol PassInstrumentation: AnyObject {
     func didRun(_ invocation: PassInvocation, result: ModelIR) throws
     /// Progress the running pass reports (`done` of `total`).
     func progress(_ invocation: PassInvocation, done: Double, total: Double)
+    /// A line the running pass wants logged.
+    func note(_ invocation: PassInvocation, _ message: String)
 }
 
 extension PassInstrumentation {
     public func willRun(_ invocation: PassInvocation, on model: ModelIR) {}
     public func didRun(_ invocation: PassInvocation, result: ModelIR) throws {}
     public func progress(_ invocation: PassInvocation, done: Double, total: Double) {}
+    public func note(_ invocation: PassInvocation, _ message: String) {}
 }
 
 /// Runs a parsed pipeline. Construction validates every pass name and option (a typo fails
@@ -45,23 +48,30 @@ public struct PassManager {
     /// The analyses some pass of the pipeline asks for, in first-use order, each once.
     public var requiredAnalyses: [AnalysisID] {
         var seen = Set<AnalysisID>()
-        return passes.flatMap { type(of: $0).requiredAnalyses }.filter { seen.insert($0).inserted }
+        return passes.flatMap(\.requiredAnalyses).filter { seen.insert($0).inserted }
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         for (invocation, pass) in zip(pipeline, passes) {
-            for id in type(of: pass).requiredAnalyses where !context.analyses.provides(id) {
+            for id in pass.requiredAnalyses where !context.analyses.provides(id) {
                 throw AnalysisManager.unavailable(id, pass: invocation.name)
             }
         }
         var current = model
-        for (invocation, pass) in zip(pipeline, passes) {
+        for (index, (invocation, pass)) in zip(pipeline, passes).enumerated() {
             for instrumentation in instrumentations { instrumentation.willRun(invocation, on: current) }
             let watchers = instrumentations
+            context.currentPassIndex = index
             context.progressHandler = { done, total in
                 for watcher in watchers { watcher.progress(invocation, done: done, total: total) }
             }
-            defer { context.progressHandler = nil }
+            context.noteHandler = { message in
+                for watcher in watchers { watcher.note(invocation, message) }
+            }
+            defer {
+                context.progressHandler = nil
+                context.noteHandler = nil
+            }
             current = try pass.run(current, context: context)
             for instrumentation in instrumentations { try instrumentation.didRun(invocation, result: current) }
         }

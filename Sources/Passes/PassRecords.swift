@@ -34,13 +34,34 @@ public struct SkipSearchRecord: RemovalOrderRecord {
     public let pass: String
     public let order: [Int]
     public let orderDiscrepancies: [Double]
-    public let steps: Int
     public let beam: Int
     /// Fraction of the source parameters the chosen set removes.
     public let removedFraction: Double
+    public struct Screen: Equatable, Sendable {
+        public let prompts: Int
+        public let rescored: Int
+        public init(prompts: Int, rescored: Int) {
+            self.prompts = prompts
+            self.rescored = rescored
+        }
+    }
+    /// Screening settings, when candidates were screened.
+    public let screen: Screen?
+    /// What each step scored and cost (restored steps keep what they cost when they ran).
+    public struct Step: Equatable, Sendable {
+        public let candidates: Int
+        /// Candidates rescored on the full set after screening (0 without screening).
+        public let rescored: Int
+        /// Sub-block runs of the full-set scorer, and of the screening scorer on its prompts.
+        public let subBlockEvaluations: Int
+        public let screenedSubBlockEvaluations: Int
+    }
+    public let steps: [Step]
+    /// Steps restored from a checkpoint rather than run.
+    public let resumedSteps: Int
     public var discrepancy: Double? { orderDiscrepancies.last }
     public var summary: String {
-        "\(steps) steps, beam \(beam): skipped \(order.sorted().map(String.init).joined(separator: " ")) (\(percent(removedFraction)) of parameters), D = \(orderDiscrepancies.last ?? .nan)"
+        "\(steps.count) steps, beam \(beam): skipped \(order.sorted().map(String.init).joined(separator: " ")) (\(percent(removedFraction)) of parameters), D = \(orderDiscrepancies.last ?? .nan)"
     }
 }
 
@@ -58,6 +79,8 @@ public struct ReuseRecord: PassRecord {
     /// Accepted rewrites, in the order they were made (ascending slot).
     public let rewrites: [Rewrite]
     public let finalDiscrepancy: Double
+    /// Decisions restored from a checkpoint rather than measured.
+    public let resumedDecisions: Int
     public var discrepancy: Double? { finalDiscrepancy }
     public var summary: String {
         rewrites.isEmpty ? "no re-use lowered D; D = \(finalDiscrepancy)"

@@ -10,17 +10,17 @@ public protocol ModelPass: Sendable {
     static var summary: String { get }
     /// The `{key=value}` options it accepts.
     static var optionNames: [String] { get }
-    /// The analyses it asks the context for; the pass manager checks that they are provided
-    /// before any pass of the pipeline runs.
-    static var requiredAnalyses: [AnalysisID] { get }
 
     init(options: PassOptions) throws
+    /// The analyses it asks the context for (they may depend on its options); the pass manager
+    /// checks that they are provided before any pass of the pipeline runs.
+    var requiredAnalyses: [AnalysisID] { get }
     func run(_ model: ModelIR, context: PassContext) throws -> ModelIR
 }
 
 extension ModelPass {
     public static var optionNames: [String] { [] }
-    public static var requiredAnalyses: [AnalysisID] { [] }
+    public var requiredAnalyses: [AnalysisID] { [] }
 }
 
 /// Every pass, in one list: name, summary, options, required analyses, and a constructor.
@@ -29,14 +29,12 @@ public enum PassRegistry {
         public let name: String
         public let summary: String
         public let options: [String]
-        public let requiredAnalyses: [AnalysisID]
         let make: @Sendable (PassOptions) throws -> ModelPass
 
         init<P: ModelPass>(_ type: P.Type) {
             name = P.name
             summary = P.summary
             options = P.optionNames
-            requiredAnalyses = P.requiredAnalyses
             make = { try P(options: $0) }
         }
     }

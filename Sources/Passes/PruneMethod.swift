@@ -12,10 +12,14 @@ public enum PruneMethod: String, CaseIterable, Sendable {
     /// Rear layers folded into earlier ones by merged weights while the output cosine stays high.
     case laco
 
-    /// The pass pipeline the method runs. The scoring differences (FinerCut's plain MSE) are the
-    /// driver's: passes only ask for "the" scorer.
-    public func pipeline(sparsity: Double, beam: Int) -> [PassInvocation] {
-        let search = { (beam: Int) in PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]) }
+    /// The pass pipeline the method runs; `screen` > 0 screens skip-search's candidates on that
+    /// many prompts. The scoring differences (FinerCut's plain MSE) are the driver's: passes only
+    /// ask for "the" scorer.
+    public func pipeline(sparsity: Double, beam: Int, screen: Int = 0) -> [PassInvocation] {
+        let search = { (beam: Int) in
+            PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]
+                + (screen > 0 ? [("screen", "\(screen)")] : []))
+        }
         let dwe = PassInvocation(name: DeadWeightElim.name)
         switch self {
         case .skrr: return [search(beam), PassInvocation(name: ReuseRewrite.name), dwe]

@@ -42,3 +42,13 @@ public struct ModelMeasurement: Equatable, Sendable {
         self.outputCosine = outputCosine
     }
 }
+
+/// Scorers over subsets of the calibration prompts, for screening: a search scores every
+/// candidate on a few prompts and only the most promising on all of them.
+public protocol ScreeningScorers: AnyObject {
+    /// How many calibration prompts the full scorer measures.
+    var calibrationPromptCount: Int { get }
+    /// A scorer of the same D on `prompts` of the calibration prompts (a fixed, evenly spread
+    /// subset), plus the null prompt when D has that term.
+    func scorer(prompts: Int) throws -> any ScheduleScorer
+}

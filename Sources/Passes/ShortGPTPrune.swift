@@ -9,7 +9,7 @@ public struct ShortGPTPrune: ModelPass {
     public static let summary = "remove whole blocks with the most similar input and output (ShortGPT baseline)"
     public static let optionNames = ["sparsity"]
     /// Block similarities pick the blocks; the schedule scorer measures the result's D.
-    public static let requiredAnalyses = [AnalysisKey.blockSimilarity.id, AnalysisKey.scheduleScorer.id]
+    public var requiredAnalyses: [AnalysisID] { [AnalysisKey.blockSimilarity.id, AnalysisKey.scheduleScorer.id] }
 
     public let sparsity: Double
 

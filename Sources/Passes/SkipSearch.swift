@@ -1,104 +1,228 @@
 import SkrrIR
 import SkrrSupport
 
-/// Beam search over sub-blocks to skip (docs/architecture.md §4). Starting from the input schedule, each
-/// step extends every beam by every sub-block it still runs, scores each candidate by D, and
-/// keeps the `beam` best; beams holding the same set are one. It stops at the first step where
-/// a kept beam removes at least the target fraction of the source parameters, returning the
-/// best such beam, and records the order in which that beam's sub-blocks were dropped (every
-/// lower sparsity along it comes for free).
+/// Beam search over sub-blocks to skip (docs/architecture.md §4). Starting from the input
+/// schedule, each step extends every beam by every sub-block it still runs, scores each candidate
+/// by D, and keeps the `beam` best; beams holding the same set are one, and ties break by the
+/// skipped set, so results never depend on scoring order. It stops at the first step where a kept
+/// beam removes at least the target fraction of the source parameters, returning the best such
+/// beam, and records the order in which that beam's sub-blocks were dropped (every lower sparsity
+/// along it comes for free).
+///
+/// Screening (`screen=N`, N > 0): every candidate of a step is first scored on N calibration
+/// prompts; only the `rescore` best of them are scored on the whole set, and the beam is chosen
+/// among those by their full D. With a journal, the state after every step is saved and a later
+/// run of the same compile continues from it.
 public struct SkipSearch: ModelPass {
     public static let name = "skip-search"
     public static let summary = "beam search for sub-blocks to skip under the discrepancy D"
-    public static let optionNames = ["sparsity", "beam"]
-    public static let requiredAnalyses = [AnalysisKey.scheduleScorer.id]
+    public static let optionNames = ["sparsity", "beam", "screen", "rescore"]
 
     public let sparsity: Double
     public let beam: Int
+    /// Calibration prompts candidates are screened on (0: no screening).
+    public let screen: Int
+    /// Candidates per step rescored on the whole calibration set after screening.
+    public let rescore: Int
 
-    public init(sparsity: Double, beam: Int = 3) {
+    public init(sparsity: Double, beam: Int = 3, screen: Int = 0, rescore: Int? = nil) {
         self.sparsity = sparsity
         self.beam = beam
+        self.screen = screen
+        self.rescore = rescore ?? SkipSearch.defaultRescore(beam: beam)
     }
 
     public init(options: PassOptions) throws {
         sparsity = try options.double("sparsity", default: nil, in: 0...1)
         beam = try options.int("beam", default: 3, in: 1...64)
+        screen = try options.int("screen", default: 0, in: 0...1_000_000)
+        rescore = try options.int("rescore", default: SkipSearch.defaultRescore(beam: beam), in: beam...100_000)
+    }
+
+    /// Twice the beam, and never fewer than 4: enough that screening noise rarely drops the
+    /// candidate the full set would have kept.
+    public static func defaultRescore(beam: Int) -> Int { max(2 * beam, 4) }
+
+    public var requiredAnalyses: [AnalysisID] {
+        screen > 0 ? [AnalysisKey.scheduleScorer.id, AnalysisKey.screeningScorers.id] : [AnalysisKey.scheduleScorer.id]
     }
 
     /// One hypothesis: the sub-blocks it skips, in the order they were added, and D along the way.
-    struct Beam {
+    struct Beam: Equatable {
         var order: [Int]
-        var skipped: Set<Int>
         var discrepancies: [Double]
-        var key: [Int] { skipped.sorted() }
+        var skipped: Set<Int> { Set(order) }
+        var key: [Int] { order.sorted() }
+    }
+
+    /// A candidate of one step: a beam extended by one sub-block, and the beam it extends.
+    struct Candidate {
+        var beam: Beam
+        var parent: Int
+        var screened: Double?
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         let scorer = try context.analysis(.scheduleScorer, for: Self.name)
-        let target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
-        func removed(_ schedule: [Slot]) -> Int {
-            var copy = model
-            copy.schedule = schedule
-            return model.sourceParameters - copy.keptParameters
-        }
-        func schedule(skipping set: Set<Int>) -> [Slot] {
-            model.schedule.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
-        }
-        let candidates = model.schedule.indices.filter(model.isDroppable)
-        let reachable = removed(schedule(skipping: Set(candidates)))
-        guard reachable >= target else {
-            let most = Double(reachable) / Double(max(model.sourceParameters, 1))
+        let space = SearchSpace(model: model, sparsity: sparsity)
+        guard space.reachable >= space.target else {
+            let most = Double(space.reachable) / Double(max(model.sourceParameters, 1))
             throw SkrrError(key: Self.name, "target sparsity \(sparsity) is unreachable: skipping every sub-block removes \(percent(most)) of the parameters (embeddings, norms and heads are never pruned)")
         }
-        if removed(model.schedule) >= target {
+        if space.removed(skipping: []) >= space.target {
             context.record(NoteRecord(pass: Self.name, summary: "input already at sparsity ≥ \(sparsity); nothing skipped"))
             return model
         }
+        let screening = try screeningScorer(context)
+        var state = try SearchState.restore(context.restoredState(Self.name)) ?? SearchState()
+        let resumed = state.steps.count
+        var progress = SearchProgress(space: space, context: context, screening: screening.map { _ in screeningFraction(context) },
+                                      beam: beam)
 
-        var beams = [Beam(order: [], skipped: [], discrepancies: [])]
-        var steps = 0
-        while true {
-            steps += 1
-            var seen = Set<[Int]>()
-            var scored: [(beam: Beam, removed: Int)] = []
-            for parent in beams {
-                let base = schedule(skipping: parent.skipped)
-                var children: [Beam] = []
-                for slot in candidates where !parent.skipped.contains(slot) {
-                    var child = parent
-                    child.order.append(slot)
-                    child.skipped.insert(slot)
-                    if seen.insert(child.key).inserted { children.append(child) }
-                }
-                let scores = try scorer.score(children.map { schedule(skipping: $0.skipped) }, base: base)
-                for (child, score) in zip(children, scores) {
-                    var child = child
-                    child.discrepancies.append(score)
-                    scored.append((child, removed(schedule(skipping: child.skipped))))
-                }
-            }
-            guard !scored.isEmpty else {
+        while state.finished == nil {
+            let children = expand(state.beams, space: space)
+            guard !children.isEmpty else {
                 throw SkrrError(key: Self.name, "ran out of sub-blocks before reaching sparsity \(sparsity)")
+            }
+            progress.beginStep(children: children.map { ($0.beam.order.last!, state.beams[$0.parent]) },
+                               stepsDone: state.steps.count,
+                               removed: state.beams.map { space.removed(skipping: $0.skipped) }.max() ?? 0)
+            let before = scorer.statistics.subBlockEvaluations
+            let screenedBefore = screening?.statistics.subBlockEvaluations ?? 0
+            var scored = children
+            var rescored = children.count
+            if let screening, children.count > rescore {
+                scored = try scoreGrouped(children, parents: state.beams, with: screening, space: space, into: \.screened) {
+                    progress.finished(candidates: $0)
+                }
+                scored.sort(by: Self.screenedOrder)
+                scored = Array(scored.prefix(rescore))
+                rescored = scored.count
+                progress.beginRescoring(candidates: scored.map { ($0.beam.order.last!, state.beams[$0.parent]) })
+            }
+            scored = try scoreGrouped(scored, parents: state.beams, with: scorer, space: space, into: nil) {
+                progress.finished(candidates: $0)
             }
             // Lowest D first; ties broken by the skipped set so results never depend on order.
             scored.sort { a, b in
                 let da = a.beam.discrepancies.last!, db = b.beam.discrepancies.last!
                 return da != db ? da < db : a.beam.key.lexicographicallyPrecedes(b.beam.key)
             }
-            let kept = Array(scored.prefix(beam))
-            let best = kept.map(\.removed).max() ?? 0
-            context.reportProgress(Double(min(best, target)), of: Double(target))
-            if let done = kept.first(where: { $0.removed >= target }) {
-                var result = model
-                result.schedule = schedule(skipping: done.beam.skipped)
-                context.record(SkipSearchRecord(
-                    pass: Self.name, order: done.beam.order, orderDiscrepancies: done.beam.discrepancies, steps: steps, beam: beam,
-                    removedFraction: Double(done.removed) / Double(model.sourceParameters)))
-                return result
-            }
-            beams = kept.map(\.beam)
+            let kept = scored.prefix(beam).map(\.beam)
+            let step = SearchState.Step(
+                candidates: children.count, rescored: screening == nil ? 0 : rescored,
+                subBlockEvaluations: scorer.statistics.subBlockEvaluations - before,
+                screenedSubBlockEvaluations: (screening?.statistics.subBlockEvaluations ?? 0) - screenedBefore)
+            state.beams = kept
+            state.steps.append(step)
+            state.finished = kept.first { space.removed(skipping: $0.skipped) >= space.target }
+            try context.saveState(Self.name, state.json)
+            let best = kept.map { space.removed(skipping: $0.skipped) }.max() ?? 0
+            progress.endStep(number: state.steps.count, bestD: kept[0].discrepancies.last!, removed: best)
         }
+        let done = state.finished!
+        var result = model
+        result.schedule = space.schedule(skipping: done.skipped)
+        context.record(SkipSearchRecord(
+            pass: Self.name, order: done.order, orderDiscrepancies: done.discrepancies, beam: beam,
+            removedFraction: Double(space.removed(skipping: done.skipped)) / Double(model.sourceParameters),
+            screen: screening == nil ? nil : SkipSearchRecord.Screen(prompts: screen, rescored: rescore),
+            steps: state.steps.map { .init(candidates: $0.candidates, rescored: $0.rescored, subBlockEvaluations: $0.subBlockEvaluations,
+                                           screenedSubBlockEvaluations: $0.screenedSubBlockEvaluations) },
+            resumedSteps: resumed))
+        return result
+    }
+
+    /// Every beam extended by every sub-block it still runs, each set once (first parent wins).
+    func expand(_ beams: [Beam], space: SearchSpace) -> [Candidate] {
+        var seen = Set<[Int]>()
+        var children: [Candidate] = []
+        for (index, parent) in beams.enumerated() {
+            let skipped = parent.skipped
+            for slot in space.candidates where !skipped.contains(slot) {
+                var child = parent
+                child.order.append(slot)
+                if seen.insert(child.key).inserted { children.append(Candidate(beam: child, parent: index)) }
+            }
+        }
+        return children
+    }
+
+    /// Scores candidates parent by parent (so each resumes from its parent's cached states), and
+    /// stores each D as the screened value or as the next entry of the beam's D list.
+    func scoreGrouped(_ candidates: [Candidate], parents: [Beam], with scorer: any ScheduleScorer, space: SearchSpace,
+                      into screenedField: WritableKeyPath<Candidate, Double?>?,
+                      done: (Int) -> Void) throws -> [Candidate] {
+        var out: [Candidate] = []
+        for parent in parents.indices {
+            let group = candidates.filter { $0.parent == parent }
+            guard !group.isEmpty else { continue }
+            let scores = try scorer.score(group.map { space.schedule(skipping: $0.beam.skipped) },
+                                          base: space.schedule(skipping: parents[parent].skipped))
+            for (candidate, score) in zip(group, scores) {
+                var candidate = candidate
+                if let screenedField {
+                    candidate[keyPath: screenedField] = score
+                } else {
+                    candidate.beam.discrepancies.append(score)
+                }
+                out.append(candidate)
+            }
+            done(group.count)
+        }
+        return out
+    }
+
+    static func screenedOrder(_ a: Candidate, _ b: Candidate) -> Bool {
+        let da = a.screened!, db = b.screened!
+        return da != db ? da < db : a.beam.key.lexicographicallyPrecedes(b.beam.key)
+    }
+
+    func screeningScorer(_ context: PassContext) throws -> (any ScheduleScorer)? {
+        guard screen > 0 else { return nil }
+        let scorers = try context.analysis(.screeningScorers, for: Self.name)
+        guard screen < scorers.calibrationPromptCount else { return nil }
+        return try scorers.scorer(prompts: screen)
+    }
+
+    func screeningFraction(_ context: PassContext) -> Double {
+        guard let scorers = try? context.analysis(.screeningScorers, for: Self.name) else { return 1 }
+        return Double(screen) / Double(max(scorers.calibrationPromptCount, 1))
+    }
+}
+
+/// The model a search runs on: which sub-blocks it may drop and what dropping them removes.
+struct SearchSpace {
+    let model: ModelIR
+    let target: Int
+    /// Sub-blocks a search may drop, ascending.
+    let candidates: [Int]
+    let reachable: Int
+
+    init(model: ModelIR, sparsity: Double) {
+        self.model = model
+        target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
+        let droppable = model.schedule.indices.filter(model.isDroppable)
+        candidates = droppable
+        var all = model
+        all.schedule = model.schedule.enumerated().map { droppable.contains($0.offset) ? .skip : $0.element }
+        reachable = model.sourceParameters - all.keptParameters
+    }
+
+    func schedule(skipping set: Set<Int>) -> [Slot] {
+        model.schedule.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
+    }
+
+    func removed(skipping set: Set<Int>) -> Int {
+        var copy = model
+        copy.schedule = schedule(skipping: set)
+        return model.sourceParameters - copy.keptParameters
+    }
+
+    /// Sub-blocks that still run at or after `slot` when `set` is skipped: the suffix a
+    /// candidate diverging at `slot` recomputes.
+    func suffixLength(from slot: Int, skipping set: Set<Int>) -> Int {
+        (slot..<model.schedule.count).filter { !set.contains($0) && model.schedule[$0] != .skip }.count
     }
 }
 

@@ -51,6 +51,16 @@ public final class ProgressBar: @unchecked Sendable {
         }
     }
 
+    /// A line of log above the bar (on a terminal the bar is redrawn below it at the next update).
+    public func log(_ line: String) {
+        if isTerminal {
+            StandardStreams.err("\r\(line)\u{1B}[K\n")
+            lastDraw = 0
+        } else {
+            StandardStreams.err(line + "\n")
+        }
+    }
+
     public func finish() {
         guard !finished else { return }
         finished = true

@@ -36,6 +36,15 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "skrr | skip-only | finercut | shortgpt | laco.")
     var method: PruneMethod = .skrr
 
+    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off).")
+    var screen: Int?
+
+    @Option(name: .long, help: "f32 | bf16: the arithmetic candidates are scored with (bf16: bf16-stored weights multiply in bf16).")
+    var searchCompute: ComputePrecision = .f32
+
+    @Option(name: .long, help: "Save the search after every step to FILE and resume from it when run again with the same arguments.")
+    var checkpoint: String?
+
     @Option(name: .long, help: "generic | pixart-sigma | sd3 | flux | sdxl: which positions count and how prompts are padded.")
     var pipeline: PipelineKind = .generic
 
@@ -85,6 +94,9 @@ struct Compile: ParsableCommand {
         o.method = method
         o.sparsity = sparsity
         o.beam = beam
+        o.screen = screen
+        o.checkpoint = checkpoint
+        o.calibration.searchCompute = searchCompute
         o.calibration.pipeline = pipeline
         o.calibration.projection = projection
         o.calibration.promptFile = calib
