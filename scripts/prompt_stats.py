@@ -118,6 +118,9 @@ def main():
     files = {}
     for path in args.files:
         name = os.path.basename(path)
+        if not os.path.exists(path):
+            problems.append(f"{name}: missing ({path})")
+            continue
         raw = open(path, "rb").read()
         try:
             text = raw.decode("utf-8")
