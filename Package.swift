@@ -54,7 +54,7 @@ let package = Package(
             name: "SkrrDriver",
             dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation"],
             path: "Sources/Driver",
-            exclude: ["Prompts/NOTICE"],
+            exclude: ["Prompts/NOTICE", "Prompts/long-heldout.txt"],
             resources: [.embedInCode("Prompts/parti-calibration.txt"), .embedInCode("Prompts/long-calibration.txt")]),
 
         // The command line: argument binding only.
