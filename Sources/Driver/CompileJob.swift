@@ -75,7 +75,7 @@ public enum CompileJob {
                 source: imported.ir, result: result, method: method, pipeline: options.calibration.pipeline.rawValue,
                 sparsityTarget: options.level == .prune ? options.sparsity : nil, context: context,
                 evalDiscrepancy: heldOut, work: work, searchCompute: options.calibration.searchCompute.rawValue,
-                seconds: ProgressBar.now() - started)
+                calibration: calibration, seconds: ProgressBar.now() - started)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(source: imported.ir, result: result, context: context, heldOutDiscrepancy: heldOut, work: work)

@@ -31,6 +31,8 @@ public struct CompileOptions: Sendable {
     public var screen: Int?
     /// Where the search saves its state after every step, and resumes from.
     public var checkpoint: String?
+    /// Calibration folds a re-use must lower D on (1: the paper's plain rule; nil: the default).
+    public var reuseFolds: Int?
     public var calibration = CalibrationOptions()
     /// A pass pipeline run instead of `-O`.
     public var passes: String?
@@ -62,6 +64,10 @@ public struct CompileOptions: Sendable {
         if beam < 1 { throw UsageError("--beam must be at least 1") }
         if calibration.size < 1 { throw UsageError("--calib-size must be at least 1") }
         if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
+        if let reuseFolds, reuseFolds < 1 { throw UsageError("--reuse-folds must be at least 1 (1: the plain rule), got \(reuseFolds)") }
+        if reuseFolds != nil && passes != nil {
+            throw UsageError("--reuse-folds applies to -O prune; with --passes write it as reuse-rewrite{folds=K}")
+        }
         if screen != nil && passes != nil {
             throw UsageError("--screen applies to -O prune; with --passes write it as skip-search{... screen=N}")
         }
@@ -80,7 +86,7 @@ public struct CompileOptions: Sendable {
     /// The pass pipeline: `--passes` when given, else what `-O` names.
     public func pipeline() throws -> [PassInvocation] {
         if let passes { return try PipelineParser.parse(passes) }
-        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam, screen: screen ?? 0) : []
+        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam, screen: screen ?? 0, reuseFolds: reuseFolds ?? 1) : []
     }
 
     /// The pipeline, validated (names, options), as a manager ready to run.

@@ -77,7 +77,7 @@ import Testing
         let dir = TestPaths.makeTemporaryDirectory()
         var options = CompileOptions(model: TestPaths.fixture("t5-v1_1"))
         options.out = dir + "/m.skrr"
-        options.calibration.promptFile = dir + "/does-not-exist.txt"  // never read
+        options.calibration.source = .file(dir + "/does-not-exist.txt")  // never read
         let outcome = try CompileJob.run(options)
         #expect(outcome.work == nil && outcome.context.records.isEmpty)
         #expect(try RuntimeFile(path: dir + "/m.skrr").preset.name == "generic")
