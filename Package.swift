@@ -26,6 +26,9 @@ let package = Package(
         .target(
             name: "CManifest", path: "Sources/CManifest",
             linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // Open MPI, dlopen'ed only when mpirun started the process, so plain runs need no MPI;
+        // its handles are resolved with dlsym, so building needs no MPI headers (Sources/CMPI).
+        .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
         // Our own kernels: a bf16 GEMM on AVX-512 BF16 (OpenBLAS 0.3.21 in Debian has no sbgemm).
         .target(name: "CKernels", path: "Sources/CKernels"),
 
