@@ -51,6 +51,10 @@ let package = Package(
             name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CKernels", "CSentencePiece", "CManifest"],
             path: "Sources/Runtime"),
 
+        // Search across machines: MPI_COMM_WORLD, and a schedule scorer whose candidates are
+        // split over its ranks (results the same for any rank count).
+        .target(name: "SkrrDistributed", dependencies: ["SkrrPasses", "SkrrIR", "SkrrSupport", "CMPI"], path: "Sources/Distributed"),
+
         // The driver: typed options, calibration set-up, projection loading, reports and plots,
         // the compile and run jobs. Everything the command line does, testable without it.
         .target(
@@ -97,6 +101,11 @@ let package = Package(
             name: "DriverTests",
             dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: [
+                "SkrrDistributed", "SkrrDriver", "SkrrEvaluation", "SkrrFrontend", "SkrrPasses", "SkrrIR", "SkrrSupport", "SkrrTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

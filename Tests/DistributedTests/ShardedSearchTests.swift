@@ -1,0 +1,62 @@
+import SkrrDistributed
+import SkrrDriver
+import SkrrFrontend
+import SkrrIR
+import SkrrPasses
+import SkrrTestSupport
+import Testing
+
+/// The Skrr search with its candidates split over ranks (threads of this process here; mpirun in
+/// Tests/CLITests/ClusterRunTests.swift) chooses exactly what one process chooses, on the same D
+/// bits, and counts the same work.
+@Suite struct ShardedSearchTests {
+    struct Outcome: Equatable {
+        var schedule: [Slot]
+        var order: [Int]
+        var discrepancyBits: [UInt64]
+        var work: ScorerStatistics
+    }
+
+    static let pipeline = "skip-search{sparsity=0.5 beam=3},reuse-rewrite"
+
+    /// The tiny T5 (the trained one takes minutes in a debug build, three times over).
+    static func calibration() throws -> Calibration {
+        let model = try ModelImporter.importModel(at: TestPaths.fixture("t5-v1_1")).ir
+        var options = CalibrationOptions()
+        options.size = 8
+        return try Calibration(model: model, options: options)
+    }
+
+    static func outcome(_ result: ModelIR, _ context: PassContext, work: ScorerStatistics) -> Outcome {
+        let (order, discrepancies) = context.removalOrder
+        let all = discrepancies + context.records.compactMap(\.discrepancy)
+        return Outcome(schedule: result.schedule, order: order, discrepancyBits: all.map(\.bitPattern), work: work)
+    }
+
+    @Test func searchDoesNotDependOnTheRankCount() throws {
+        let calibration = try Self.calibration()
+        let single = try calibration.scorer(.skrr)
+        let context = PassContext(scoringWith: single)
+        let result = try PassManager(parsing: Self.pipeline).run(calibration.model, context: context)
+        let expected = Self.outcome(result, context, work: single.statistics)
+        #expect(expected.order.count >= 3 && expected.work.candidatesScored > 0)
+
+        for size in [1, 2, 3] {
+            let outcomes = try InProcessWorld.run(size: size) { world in
+                let calibration = try Self.calibration()
+                let sharded = RankShardedScorer(local: try calibration.scorer(.skrr), world: world)
+                let context = PassContext(scoringWith: sharded)
+                let result = try PassManager(parsing: Self.pipeline).run(calibration.model, context: context)
+                let work = try sharded.gatheredStatistics()
+                return (Self.outcome(result, context, work: work.search), work, sharded.statistics)
+            }
+            for (rank, (outcome, work, own)) in outcomes.enumerated() {
+                #expect(outcome == expected, "\(size) ranks, rank \(rank)")
+                if rank > 0 { #expect(own.candidatesScored < expected.work.candidatesScored, "rank \(rank) scored a share") }
+                // The cluster ran the search once, plus each other rank's own prefix states.
+                #expect(work.repeated.candidatesScored == 0)
+                #expect((size == 1) == (work.repeated.subBlockEvaluations == 0))
+            }
+        }
+    }
+}
