@@ -59,7 +59,10 @@ let package = Package(
         // the compile and run jobs. Everything the command line does, testable without it.
         .target(
             name: "SkrrDriver",
-            dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation"],
+            dependencies: [
+                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
+                "SkrrDistributed",
+            ],
             path: "Sources/Driver",
             exclude: ["Prompts/NOTICE"],
             resources: [.embedInCode("Prompts/parti-calibration.txt"), .embedInCode("Prompts/long-calibration.txt")]),

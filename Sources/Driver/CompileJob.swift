@@ -22,6 +22,15 @@ public enum CompileJob {
 
     @discardableResult
     public static func run(_ options: CompileOptions) throws -> Outcome {
+        // MPI hook (Distribution.swift): under mpirun this process is one rank of a job; only
+        // rank 0 writes, and an error on any rank ends every rank.
+        if let distribution = try Distribution.join() {
+            return distribution.running { try compile(distribution.localOptions(options), distribution) }
+        }
+        return try compile(options, nil)
+    }
+
+    static func compile(_ options: CompileOptions, _ distribution: Distribution?) throws -> Outcome {
         let started = ProgressBar.now()
         let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
         if options.weightCheck { try WeightScan.check(imported) }
@@ -34,7 +43,8 @@ public enum CompileJob {
         let calibration = measures || options.calibration.heldOut != nil
             ? try Calibration(model: imported.ir, options: options.calibration) : nil
         let context = PassContext()
-        let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective) : nil
+        // MPI hook (Distribution.swift): the ranks split the search's candidates.
+        let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective, sharedBy: distribution) : nil
         let result = try manager.run(imported.ir, context: context)
         try IRVerifier.verify(result, source: "result")
 
@@ -48,7 +58,8 @@ public enum CompileJob {
 
         let heldOut = try calibration?.heldOutDiscrepancy(of: result)
         for record in context.records { StandardStreams.err("\(record.pass): \(record.summary)\n") }
-        let work = scorer?.scorer?.statistics
+        // MPI hook (Distribution.swift): the work of all ranks, as one process counts it (collective).
+        let work = try distribution?.gatheredWork() ?? scorer?.scorer?.statistics
         if options.prunes {
             let summary = PruneSummary.text(
                 source: imported.ir, result: result, method: options.passes == nil ? options.method.rawValue : "custom pipeline",

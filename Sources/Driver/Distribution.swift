@@ -1,0 +1,140 @@
+import Glibc
+import SkrrDistributed
+import SkrrEvaluation
+import SkrrIR
+import SkrrLowering
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// A compile run by mpirun (README, "Cluster run"): every rank runs the same compile, the
+/// schedule search's candidates are split between the ranks (`RankShardedScorer`), rank 0 alone
+/// writes files and talks, and an error on any rank ends the whole job. Results do not depend on
+/// the rank count: every rank makes the same choices on the same D values, and a candidate's D is
+/// the same bits whichever rank scores it. `CompileJob` calls in at three commented hook points.
+final class Distribution {
+    let world: MPIWorld
+    /// This rank's stderr as it started. Ranks other than 0 point stdout and stderr at /dev/null
+    /// (progress, pass logs, the summary are rank 0's to print), but their errors must be seen.
+    let errorOutput: Int32
+    /// The sharded scorer, once a pass asked for one.
+    private(set) var scorer: RankShardedScorer<DiscrepancyScorer>?
+
+    /// The job this process is a rank of, or nil when no MPI launcher started it (plain skrrc,
+    /// which then never loads MPI). Throws when mpirun started it but Open MPI cannot be loaded.
+    static func join() throws -> Distribution? {
+        try MPIWorld.current.map(Distribution.init)
+    }
+
+    private init(world: MPIWorld) {
+        self.world = world
+        errorOutput = dup(STDERR_FILENO)
+        if world.rank != 0 {
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            if null >= 0 {
+                dup2(null, STDOUT_FILENO)
+                dup2(null, STDERR_FILENO)
+                close(null)
+            }
+        } else if world.size > 1 {
+            StandardStreams.err("mpi: \(world.size) ranks (\(world.libraryVersion)); each search step's candidates are split between them\n")
+        }
+    }
+
+    /// Runs this rank's part of the compile. On success every rank waits for the others (rank 0
+    /// may still be writing files, and an error there must still end every rank), then leaves MPI.
+    /// On an error, this rank's message goes to its stderr and MPI_Abort ends the job: the other
+    /// ranks, waiting in a collective for this one, would otherwise wait forever.
+    func running<T>(_ body: () throws -> T) -> T {
+        do {
+            let result = try body()
+            try world.barrier()
+            try world.finalize()
+            return result
+        } catch {
+            let who = world.rank == 0 ? "" : "rank \(world.rank) of \(world.size): "
+            world.abort("error: \(who)\(error)\n", to: errorOutput)
+        }
+    }
+
+    /// What this rank writes: rank 0 everything that was asked for, the others nothing (nor the
+    /// held-out score, which only the report and the summary show).
+    func localOptions(_ options: CompileOptions) -> CompileOptions {
+        guard world.rank != 0 else { return options }
+        var quiet = options
+        quiet.out = nil
+        quiet.report = nil
+        quiet.plot = nil
+        quiet.emitIR = false
+        quiet.printIRAfter = nil
+        quiet.calibration.heldOut = nil
+        return quiet
+    }
+
+    /// Wraps `local` for the passes, once every rank has checked that it scores the same model on
+    /// the same prompts with the same numerics as rank 0 (collective: every rank builds its
+    /// scorer when the first measuring pass asks for it).
+    func share(_ local: () throws -> DiscrepancyScorer, calibration: Calibration) throws -> RankShardedScorer<DiscrepancyScorer> {
+        try world.agree(on: try Self.agreementParts(calibration))
+        let sharded = RankShardedScorer(local: try local(), world: world)
+        scorer = sharded
+        return sharded
+    }
+
+    /// The scorer's work for the report and summary (collective, at one point of every rank's
+    /// compile): the work one process would have done, the same for any rank count. Rank 0 also
+    /// says what the split repeated.
+    func gatheredWork() throws -> ScorerStatistics? {
+        guard let scorer else { return nil }
+        let work = try scorer.gatheredStatistics()
+        if world.size > 1 {
+            let others = world.size == 2 ? "rank 1" : "ranks 1-\(world.size - 1)"
+            StandardStreams.err("mpi: \(work.repeated.subBlockEvaluations) sub-block runs repeated on \(others) (prefix states of each step's bases, unsplit measurements) besides the search's \(work.search.subBlockEvaluations)\n")
+        }
+        return work.search
+    }
+
+    /// What every rank must hold as rank 0 does. The probe runs the dense model on the empty
+    /// prompt (one short sequence, single-threaded like the scorer's batches): nodes with other
+    /// CPUs, libraries or weight files would compute other bits for every D.
+    static func agreementParts(_ calibration: Calibration) throws -> [AgreementPart] {
+        let interpreter = try Interpreter(program: try Lowering.lower(calibration.model), weights: calibration.weights)
+        interpreter.workerLimit = 1
+        var probe = try interpreter.run(TokenBatch(ids: [calibration.nullPrompt])).hidden
+        if let projection = calibration.projection {
+            probe = try projection.apply(probe, width: calibration.model.config.hiddenSize)
+        }
+        let ids = (calibration.prompts + [calibration.nullPrompt]).flatMap { [Int32(-1)] + $0 }
+        return [
+            AgreementPart(name: "the model (its IR)", text: IRPrinter.print(calibration.model),
+                          advice: "Every rank must read the same model: keep it on a filesystem all nodes share, at the same path."),
+            AgreementPart(name: "the calibration prompts (token ids)", bytes: ids.withUnsafeBytes { Array($0) },
+                          advice: "Every rank must read the same prompts: keep --calib files on the shared filesystem."),
+            AgreementPart(name: "OpenBLAS's kernels", text: BLAS.coreName,
+                          advice: "Set OPENBLAS_CORETYPE to one value on every node (mpirun -x OPENBLAS_CORETYPE=Haswell), or use nodes of one CPU kind."),
+            AgreementPart(name: "the dense model's output on the empty prompt", bytes: probe.withUnsafeBytes { Array($0) },
+                          advice: "The ranks compute different bits for the same model: use nodes with one OS image and one CPU kind, and the same weight files."),
+        ]
+    }
+}
+
+extension Calibration {
+    /// `provideAnalyses`, with the schedule scorer's candidates split over the ranks of
+    /// `distribution` when there is one (every other analysis is computed alike on every rank).
+    func provideAnalyses(to context: PassContext, objective: ScoringObjective, sharedBy distribution: Distribution?) -> ScorerHandle {
+        guard let distribution else { return provideAnalyses(to: context, objective: objective) }
+        let handle = ScorerHandle()
+        context.analyses.registerScoring { [self] in
+            try distribution.share({ try self.scorer(objective) }, calibration: self).keepingLocal(in: handle)
+        }
+        return handle
+    }
+}
+
+extension RankShardedScorer where Local == DiscrepancyScorer {
+    /// Gives the handle this rank's local scorer (what the report read before MPI) and returns self.
+    fileprivate func keepingLocal(in handle: ScorerHandle) -> Self {
+        handle.scorer = local
+        return self
+    }
+}
