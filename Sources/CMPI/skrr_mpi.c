@@ -8,9 +8,7 @@
 #include "skrr_mpi.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +48,8 @@ static struct {
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    g.rc = -1;
-    vsnprintf(g.err, sizeof g.err, fmt, ap);
-    va_end(ap);
-}
+/* Records a load failure (messages longer than g.err are cut). */
+#define FAIL(...) (g.rc = -1, (void)snprintf(g.err, sizeof g.err, __VA_ARGS__))
 
 static void copy_out(char *dst, size_t cap, const char *src) {
     if (dst && cap) snprintf(dst, cap, "%s", src ? src : "");
@@ -78,46 +71,48 @@ static void do_load(void) {
     void *h = dlopen(target, RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
         const char *e = dlerror();
-        fail("cannot load Open MPI (%s): %s; install Open MPI (Debian: openmpi-bin, which brings "
+        FAIL("cannot load Open MPI (%s): %s; install Open MPI (Debian: openmpi-bin, which brings "
              "libopenmpi3) on every node, or set SKRR_MPI_LIBRARY to its libmpi.so.40",
              target, e ? e : "unknown dlopen error");
         return;
     }
-    struct link_map *lm = NULL;
-    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name && lm->l_name[0])
-        copy_out(g.path, sizeof g.path, lm->l_name);
-    else
-        copy_out(g.path, sizeof g.path, target);
-
     /* Open MPI's predefined handles first: their absence means another MPI. */
     g.comm_world = dlsym(h, "ompi_mpi_comm_world");
+    /* The file named in messages: the one defining MPI_COMM_WORLD, else what was asked for. */
+    Dl_info info;
+    const char *file = g.comm_world && dladdr(g.comm_world, &info) && info.dli_fname ? info.dli_fname : target;
+    copy_out(g.path, sizeof g.path, file);
     if (!g.comm_world) {
-        fail("%s is not Open MPI (it exports no ompi_mpi_comm_world); skrrc speaks Open MPI's "
+        FAIL("%s is not Open MPI (it exports no ompi_mpi_comm_world); skrrc speaks Open MPI's "
              "ABI only: run it with Open MPI's mpirun and libmpi.so.40",
              g.path);
         return;
     }
-#define REQUIRE(field, type, sym)                                                   \
-    do {                                                                            \
-        g.field = (type)dlsym(h, sym);                                              \
-        if (!g.field) {                                                             \
-            fail("Open MPI at %s does not export %s", g.path, sym);                 \
-            return;                                                                 \
-        }                                                                           \
-    } while (0)
-    REQUIRE(type_double, handle_t, "ompi_mpi_double");
-    REQUIRE(type_byte, handle_t, "ompi_mpi_byte");
-    REQUIRE(init_thread, init_thread_fn, "MPI_Init_thread");
-    REQUIRE(comm_rank, comm_int_fn, "MPI_Comm_rank");
-    REQUIRE(comm_size, comm_int_fn, "MPI_Comm_size");
-    REQUIRE(barrier, comm_fn, "MPI_Barrier");
-    REQUIRE(allgatherv, allgatherv_fn, "MPI_Allgatherv");
-    REQUIRE(bcast, bcast_fn, "MPI_Bcast");
-    REQUIRE(abort_, abort_fn, "MPI_Abort");
-    REQUIRE(finalize, void_fn, "MPI_Finalize");
-    REQUIRE(get_library_version, version_fn, "MPI_Get_library_version");
-    REQUIRE(error_string, error_string_fn, "MPI_Error_string");
-#undef REQUIRE
+    /* Everything else, by name into g: a missing one means an Open MPI too old or broken. */
+    const struct {
+        const char *name;
+        void **slot;
+    } required[] = {
+        {"ompi_mpi_double", (void **)&g.type_double},
+        {"ompi_mpi_byte", (void **)&g.type_byte},
+        {"MPI_Init_thread", (void **)&g.init_thread},
+        {"MPI_Comm_rank", (void **)&g.comm_rank},
+        {"MPI_Comm_size", (void **)&g.comm_size},
+        {"MPI_Barrier", (void **)&g.barrier},
+        {"MPI_Allgatherv", (void **)&g.allgatherv},
+        {"MPI_Bcast", (void **)&g.bcast},
+        {"MPI_Abort", (void **)&g.abort_},
+        {"MPI_Finalize", (void **)&g.finalize},
+        {"MPI_Get_library_version", (void **)&g.get_library_version},
+        {"MPI_Error_string", (void **)&g.error_string},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        *required[i].slot = dlsym(h, required[i].name);
+        if (!*required[i].slot) {
+            FAIL("Open MPI at %s does not export %s", g.path, required[i].name);
+            return;
+        }
+    }
     g.rc = 0;
 }
 

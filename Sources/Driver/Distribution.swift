@@ -62,12 +62,8 @@ final class Distribution {
     func localOptions(_ options: CompileOptions) -> CompileOptions {
         guard world.rank != 0 else { return options }
         var quiet = options
-        quiet.out = nil
-        quiet.report = nil
-        quiet.plot = nil
+        (quiet.out, quiet.report, quiet.plot, quiet.printIRAfter, quiet.calibration.heldOut) = (nil, nil, nil, nil, nil)
         quiet.emitIR = false
-        quiet.printIRAfter = nil
-        quiet.calibration.heldOut = nil
         return quiet
     }
 
