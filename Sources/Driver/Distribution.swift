@@ -20,6 +20,9 @@ final class Distribution {
     /// The sharded scorer, once a pass asked for one.
     private(set) var scorer: RankShardedScorer<DiscrepancyScorer>?
 
+    /// How long ranks other than 0 wait before ending the job for their own error.
+    static let graceSeconds: UInt32 = 2
+
     /// The job this process is a rank of, or nil when no MPI launcher started it (plain skrrc,
     /// which then never loads MPI). Throws when mpirun started it but Open MPI cannot be loaded.
     static func join() throws -> Distribution? {
@@ -52,8 +55,13 @@ final class Distribution {
             try world.finalize()
             return result
         } catch {
-            let who = world.rank == 0 ? "" : "rank \(world.rank) of \(world.size): "
-            world.abort("error: \(who)\(error)\n", to: errorOutput)
+            guard world.rank != 0 else { world.abort("error: \(error)\n", to: errorOutput) }
+            // Most errors (bad input, an unreachable target) reach every rank at once. The other
+            // ranks give rank 0 a moment to end the job with the one message; if they are still
+            // alive after it, the error is theirs alone. (Simultaneous aborts also make Open MPI
+            // 4.1 log an unpack error of its own.)
+            sleep(Self.graceSeconds)
+            world.abort("error: rank \(world.rank) of \(world.size): \(error)\n", to: errorOutput)
         }
     }
 
