@@ -68,6 +68,53 @@ struct ClusterRunTests {
     }
 }
 
+extension ClusterRunTests {
+    /// Rank 1 is killed with SIGKILL in the middle of a long search (the trained T5 in a debug
+    /// build): mpirun notices, ends rank 0, which waits for rank 1 in a collective, and exits
+    /// non-zero, instead of waiting forever.
+    @Test func aKilledRankDoesNotLeaveTheOthersWaiting() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let long = [TestPaths.fixture("t5-trained"), "-O", "prune", "--sparsity", "0.4"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: MPIRun.path!)
+        // Two app contexts so that rank 1 has an argument of its own to be found by.
+        process.arguments = MPIRun.arguments(ranks: 1) + [TestPaths.skrrcBinary] + long + ["-o", dir + "/rank0.skrr", ":", "-np", "1",
+                            TestPaths.skrrcBinary] + long + ["-o", dir + "/rank1.skrr"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let started = Date()
+        var victim: pid_t?
+        while victim == nil && Date().timeIntervalSince(started) < 30 {
+            usleep(100_000)
+            victim = Self.process(withArgument: dir + "/rank1.skrr")
+        }
+        let rank1 = try #require(victim, "rank 1 never started")
+        sleep(3)
+        kill(rank1, SIGKILL)
+        let killed = Date()
+        while process.isRunning && Date().timeIntervalSince(killed) < 60 { usleep(100_000) }
+        if process.isRunning { process.terminate() }
+        #expect(!process.isRunning || process.terminationStatus != 0)
+        #expect(Date().timeIntervalSince(killed) < 60, "mpirun still running a minute after rank 1 died")
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(Self.process(withArgument: dir + "/rank0.skrr") == nil, "rank 0 outlived the job")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/rank0.skrr"))
+    }
+
+    /// The process (other than mpirun) whose command line holds `argument`.
+    static func process(withArgument argument: String) -> pid_t? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if words.first == TestPaths.skrrcBinary && words.contains(argument) { return pid }
+        }
+        return nil
+    }
+}
+
 /// Without mpirun: MPI is only touched under a launcher, and then a missing or foreign libmpi
 /// is named in a clear error.
 @Suite struct MPILoadingTests {
