@@ -67,13 +67,11 @@ const char *skrr_mpi_launcher_variable(void) {
 static void do_load(void) {
     const char *target = getenv("SKRR_MPI_LIBRARY");
     if (!target || !target[0]) target = SKRR_MPI_DEFAULT_LIBRARY;
-    dlerror();
     void *h = dlopen(target, RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
-        const char *e = dlerror();
         FAIL("cannot load Open MPI (%s): %s; install Open MPI (Debian: openmpi-bin, which brings "
              "libopenmpi3) on every node, or set SKRR_MPI_LIBRARY to its libmpi.so.40",
-             target, e ? e : "unknown dlopen error");
+             target, dlerror()); /* set by the failed dlopen */
         return;
     }
     /* Open MPI's predefined handles first: their absence means another MPI. */
