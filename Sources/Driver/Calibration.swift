@@ -175,7 +175,11 @@ final class SubsetScorers: ScreeningScorers, FoldScorers {
 
     var calibrationPromptCount: Int { calibration.prompts.count }
 
-    func scorer(prompts: Int) throws -> any ScheduleScorer {
+    func scorer(prompts: Int) throws -> any ScheduleScorer { try discrepancyScorer(prompts: prompts) }
+
+    func scorers(folds count: Int) throws -> [any ScheduleScorer] { try discrepancyScorers(folds: count) }
+
+    func discrepancyScorer(prompts: Int) throws -> DiscrepancyScorer {
         if let scorer = built[prompts] { return scorer }
         let scorer = try calibration.scorer(objective, prompts: calibration.evenlySpread(prompts))
         built[prompts] = scorer
@@ -183,7 +187,7 @@ final class SubsetScorers: ScreeningScorers, FoldScorers {
     }
 
     /// Prompt i goes to fold i mod `count`.
-    func scorers(folds count: Int) throws -> [any ScheduleScorer] {
+    func discrepancyScorers(folds count: Int) throws -> [DiscrepancyScorer] {
         if let made = folds[count] { return made }
         let prompts = calibration.prompts
         guard count <= prompts.count else {
@@ -200,7 +204,7 @@ final class SubsetScorers: ScreeningScorers, FoldScorers {
 /// The full-set scorer a compile built, if any pass asked for one: the report reads its work
 /// counters (screening work is in skip-search's own record, per step).
 public final class ScorerHandle {
-    var built: [DiscrepancyScorer] = []
+    var built: [any ScheduleScorer] = []
 
     public var statistics: ScorerStatistics? { built.first?.statistics }
 }
