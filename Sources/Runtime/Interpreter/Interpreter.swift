@@ -344,18 +344,13 @@ public final class Interpreter {
         } }
     }
 
-    /// Runs `body` on `0..<rows` cut into one range per worker. `workPerRow` is the row's cost in
-    /// multiply-adds (or weighted elementwise operations): each range gets at least
-    /// `Interpreter.minimumChunkWork` of it, because handing a worker less costs more in wake-ups
-    /// than it saves (small models under a search ran slower on two threads than on one).
+    /// Runs `body` on `0..<rows` cut into one range per worker (`Parallel.forEachRowRange`).
     func forEachRowRange(_ rows: Int, workPerRow: Int, _ body: (Range<Int>) -> Void) {
-        let minimumRows = max(16, Interpreter.minimumChunkWork / max(workPerRow, 1))
-        let ranges = Parallel.ranges(rows, pieces: workers, minimum: minimumRows)
-        Parallel.forEach(ranges.count, workers: workers) { i, _ in body(ranges[i]) }
+        Parallel.forEachRowRange(rows, workPerRow: workPerRow, workers: workers, body)
     }
 
     /// Work (multiply-adds) below which a chunk is not worth a second thread.
-    static let minimumChunkWork = 1 << 22
+    static let minimumChunkWork = Parallel.minimumChunkWork
 
     func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
         guard let values else { return try body(nil) }
@@ -370,50 +365,6 @@ public final class Interpreter {
             throw SkrrError(key: name, "the encoder produced a non-finite value (\(values[bad])) at element \(bad); the weights or the input overflow f32")
         }
     }
-}
-
-/// Growable f32 buffers owned by one interpreter, kept between runs.
-final class Workspace {
-    /// The sub-block's input after the pre-norm (`rows × d`).
-    let normed = ScratchBuffer()
-    /// q, k, v and the attention context, or the FFN's two `rows × d_ff` branches (one row group).
-    let arena = ScratchBuffer()
-    /// One `length × length` score matrix per worker.
-    let scores = ScratchBuffer()
-    /// A GEMM's input rounded to bf16 (bf16 compute), two values per f32 slot.
-    let bf16Input = ScratchBuffer()
-    /// Copies of misaligned f32 weight matrices (mapped ones are used in place), one per matrix
-    /// of the sub-block.
-    private var matrices: [ScratchBuffer] = []
-    /// Per worker: the blocks of a half-precision weight matrix and of the input that a product
-    /// is packing (HalfWeightProduct), 1–2 MB each whatever the matrix.
-    private var packings: [ScratchBuffer] = []
-
-    func matrix(_ index: Int) -> ScratchBuffer { Workspace.buffer(index, in: &matrices) }
-
-    func packing(_ worker: Int) -> ScratchBuffer { Workspace.buffer(worker, in: &packings) }
-
-    private static func buffer(_ index: Int, in buffers: inout [ScratchBuffer]) -> ScratchBuffer {
-        while buffers.count <= index { buffers.append(ScratchBuffer()) }
-        return buffers[index]
-    }
-}
-
-/// Uninitialised f32 storage that grows on demand; growing discards the contents.
-final class ScratchBuffer {
-    private var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var capacity = 1
-
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity {
-            pointer.deallocate()
-            pointer = .allocate(capacity: count)
-            capacity = count
-        }
-        return pointer
-    }
-
-    deinit { pointer.deallocate() }
 }
 
 extension Array {
