@@ -23,10 +23,11 @@ d_model 1024, d_ff 2816, 16 heads):
     encoder.final_layer_norm.weight                         [4096]
 
 Values (default, --random): normal, from numpy's PCG64 seeded by (--seed, tensor name), so a
-tensor's values depend on neither the shard layout nor the chunk size; scaled like a trained
-T5 so hidden states stay finite and O(1..10) through all layers: linear weights std
-1/sqrt(fan_in) (the input width), embeddings and the relative-position table std 1, norm gains
-1 + 0.1 * N(0, 1). Rounded to bf16 (nearest, ties to even) and written in chunks of 16 M values
+tensor's values depend on neither the shard layout nor the chunk size; scaled as transformers
+initialises T5 so hidden states stay finite and O(1..10) through all layers: linear weights std
+1/sqrt(fan_in) (the input width), the query 1/sqrt(d_model * d_kv) (T5 does not scale its
+attention scores, the query does), embeddings std 1; and, unlike the init, norm gains
+1 + 0.1 * N(0, 1) and the relative-position table std 1, as trained ones are. Rounded to bf16 (nearest, ties to even) and written in chunks of 16 M values
 (~100 MB of RAM whatever the model). Random weights make every sub-block matter differently,
 so a search over them is not degenerate (with zeros every discrepancy is 0).
 --zeros leaves the data region to file.truncate() (all-zero bf16, sparse: no disk until read);
@@ -111,20 +112,24 @@ def bf16_pattern_chunk() -> bytes:
     return (period * reps)[:CHUNK]
 
 
-def scale(name: str, shape: list[int]) -> tuple[float, float]:
-    """(mean, std) of a tensor's values in --random mode."""
+def scale(name: str, shape: list[int], cfg: dict) -> tuple[float, float]:
+    """(mean, std) of a tensor's values in --random mode: transformers' T5 initialisation
+    (T5PreTrainedModel._init_weights), except for norm gains and the position table."""
     if name.endswith("layer_norm.weight"):
-        return 1.0, 0.1
+        return 1.0, 0.1  # trained gains vary around 1; all-ones would make the norms trivial
     if name == "shared.weight" or "relative_attention_bias" in name:
-        return 0.0, 1.0
-    return 0.0, shape[1] ** -0.5  # a linear weight [out, in]: std 1/sqrt(fan_in)
+        return 0.0, 1.0  # trained position tables are O(1..10), far from the init's 1/sqrt(d_model)
+    if name.endswith("SelfAttention.q.weight"):
+        # Scores are not scaled by 1/sqrt(d_kv) in T5; the query carries it, so scores stay O(1).
+        return 0.0, (cfg["d_model"] * cfg["d_kv"]) ** -0.5
+    return 0.0, shape[1] ** -0.5  # any other linear weight [out, in]: std 1/sqrt(fan_in)
 
 
-def random_chunks(name: str, shape: list[int], seed: int):
+def random_chunks(name: str, shape: list[int], seed: int, cfg: dict):
     """The tensor's values as bf16 bytes, RANDOM_CHUNK values at a time."""
     import numpy as np
 
-    mean, std = scale(name, shape)
+    mean, std = scale(name, shape, cfg)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(name.encode())])))
     left = nbytes(shape) // 2
     while left > 0:
@@ -138,7 +143,7 @@ def random_chunks(name: str, shape: list[int], seed: int):
         left -= n
 
 
-def write_shard(path: str, entries, fill: str, seed: int) -> int:
+def write_shard(path: str, entries, fill: str, seed: int, cfg: dict) -> int:
     header: dict = {"__metadata__": {"format": "pt"}}
     offset = 0
     entries = sorted(entries, key=lambda e: e[0])
@@ -162,7 +167,7 @@ def write_shard(path: str, entries, fill: str, seed: int) -> int:
                 left -= n
         else:
             for name, shape in entries:
-                for chunk in random_chunks(name, shape, seed):
+                for chunk in random_chunks(name, shape, seed, cfg):
                     f.write(chunk)
     return offset
 
@@ -242,7 +247,7 @@ def main(argv=None) -> int:
     weight_map, total = {}, 0
     for k, entries in enumerate(shards, 1):
         name = f"model-{k:05d}-of-{len(shards):05d}.safetensors"
-        size = write_shard(os.path.join(args.out, name), entries, args.fill, args.seed)
+        size = write_shard(os.path.join(args.out, name), entries, args.fill, args.seed, cfg)
         total += size
         for t, _ in entries:
             weight_map[t] = name
