@@ -195,7 +195,7 @@ func steady(_ args: Arguments) throws {
     let loaded = try load(model)
     let compute = args.options["--compute"] ?? "f32"
     guard let precision = ComputePrecision(rawValue: compute) else { fail("skrr-bench: --compute expects f32 or bf16, got \(compute)") }
-    if precision == .bf16 && !Interpreter.bf16ComputeSupported { fail("skrr-bench: this CPU has no AVX-512 BF16") }
+    if precision == .bf16 && !Interpreter.bf16ComputeSupported { fail("skrr-bench: this CPU has neither AVX-512 BF16 nor AVX2+FMA") }
     loaded.interpreter.compute = precision
     let ids = try readIds(idsPath)
     let batch = TokenBatch(ids: ids)

@@ -37,4 +37,10 @@ size_t skrr_wgemm_scratch_floats(void);
 void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
                 int ldc, int accumulate, float *scratch);
 
+/// dst[i] = src[i] rounded to bf16 and widened back to f32, exactly as skrr_f32_to_bf16 rounds
+/// (nearest, ties to even; NaN stays NaN; subnormals become signed zero). Any CPU (AVX2 when
+/// present); dst may be src. With skrr_wgemm on bf16 weights this is `--compute bf16` without
+/// AVX-512 BF16.
+void skrr_round_to_bf16_f32(const float *src, float *dst, size_t count);
+
 #endif

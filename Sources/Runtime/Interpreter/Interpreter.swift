@@ -17,10 +17,11 @@ public final class Interpreter {
     private var smallTensors: [Int: [Float]] = [:]
     /// Threads a run splits its work over: OpenBLAS's thread count, read when the run starts.
     private(set) var workers = 1
-    /// How linear layers with bf16-stored weights multiply: `.f32` widens the weights (exact
-    /// products of the stored values, the default); `.bf16` rounds the activations to bf16 and
-    /// uses the AVX-512 BF16 kernel (about twice the throughput, ~3 significant digits, as
-    /// PyTorch's bf16 compute). Other dtypes always take the f32 path.
+    /// How linear layers with bf16-stored weights multiply: `.f32` computes exact f32 products
+    /// of the stored values (the default); `.bf16` rounds the activations to bf16 first, as
+    /// PyTorch's bf16 compute does (~3 significant digits), and multiplies with the AVX-512 BF16
+    /// kernel (about twice the throughput) or, on CPUs with only AVX2+FMA, with the exact kernel
+    /// on the rounded activations (the same arithmetic, no faster). Other dtypes ignore it.
     public var compute: ComputePrecision = .f32
 
     /// How exact products with bf16- or f16-stored weights run (`HalfWeightKernel.preferred`
@@ -28,8 +29,10 @@ public final class Interpreter {
     /// order of the f32 sums differs.
     public var halfWeightKernel: HalfWeightKernel = .preferred
 
-    /// Whether this CPU can run `compute = .bf16`.
-    public static var bf16ComputeSupported: Bool { skrr_bf16_supported() == 1 }
+    /// Whether this CPU can run `compute = .bf16`: AVX-512 BF16, or AVX2 and FMA.
+    public static var bf16ComputeSupported: Bool {
+        skrr_bf16_supported() == 1 || skrr_wgemm_supported(SKRR_HALF_BF16) == 1
+    }
 
     /// An upper bound on `workers`. A caller that runs several interpreters side by side (one
     /// batch each) sets 1, so each batch is computed the same way whatever the thread count.

@@ -1,9 +1,11 @@
+import CKernels
 import SkrrSupport
 
 /// Linear layers: a weight matrix staged for multiplying in its stored dtype, and the product
 /// split over the workers. f32 weights multiply through OpenBLAS where they are mapped; bf16 and
-/// f16 weights through `HalfWeightProduct` (exact f32 products, no weight-sized scratch), or
-/// through the AVX-512 BF16 kernel under `compute = .bf16`.
+/// f16 weights through `HalfWeightProduct` (exact f32 products, no weight-sized scratch). Under
+/// `compute = .bf16`, bf16 weights go through the AVX-512 BF16 kernel, or without it through
+/// `HalfWeightProduct` on activations rounded to bf16 first.
 extension Interpreter {
     /// `input[rows × in] · Wᵀ + b` with W stored `[out, in]` in its own dtype.
     func linear(_ input: [Float], rows: Int, _ layer: LinearWeights) throws -> [Float] {
@@ -46,10 +48,11 @@ extension Interpreter {
         switch info.dtype {
         case .f32:
             matrix = .f32(stagedMatrix(layer.weight, buffer: buffer))
-        case .bf16 where compute == .bf16 && Interpreter.bf16ComputeSupported && Int(bitPattern: base) % 2 == 0:
+        case .bf16 where compute == .bf16 && skrr_bf16_supported() == 1 && Int(bitPattern: base) % 2 == 0:
             matrix = .bf16Compute(base.assumingMemoryBound(to: UInt16.self))
         case .bf16, .f16:
-            matrix = .half(base, info.dtype, halfWeightKernel.resolved(for: info.dtype, at: base))
+            let rounds = compute == .bf16 && info.dtype == .bf16 && Interpreter.bf16ComputeSupported
+            matrix = .half(base, info.dtype, halfWeightKernel.resolved(for: info.dtype, at: base), roundsInput: rounds)
         }
         return StagedLinear(matrix: matrix, bias: layer.bias.map(floats), inWidth: inWidth, outWidth: outWidth)
     }

@@ -4,8 +4,10 @@ import CKernels
 enum StagedMatrix {
     /// f32 (mapped, or a copy of a misaligned matrix): OpenBLAS sgemm.
     case f32(UnsafePointer<Float>)
-    /// bf16 or f16 as stored, multiplied exactly by `kernel` (HalfWeightProduct).
-    case half(UnsafeRawPointer, WeightType, HalfWeightKernel)
+    /// bf16 or f16 as stored, multiplied exactly by `kernel` (HalfWeightProduct); with
+    /// `roundsInput`, the activations are rounded to bf16 first (`compute = .bf16` without
+    /// AVX-512 BF16: the same arithmetic as its kernel, sums in another order).
+    case half(UnsafeRawPointer, WeightType, HalfWeightKernel, roundsInput: Bool)
     /// bf16 as stored, for the AVX-512 BF16 kernel (`compute = .bf16`: activations rounded).
     case bf16Compute(UnsafePointer<UInt16>)
 }
@@ -35,7 +37,15 @@ struct LinearProduct {
                                c, Int32(outWidth), accumulate ? 1 : 0)
                 if let bias { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bias, count: outWidth) } }
             }
-        case let .half(w, dtype, kernel):
+        case let .half(w, dtype, kernel, roundsInput):
+            var input = input
+            if roundsInput {
+                let rounded = workspace.roundedInput.reserve(rows * inWidth)
+                Parallel.forEachRowRange(rows, workPerRow: inWidth, workers: workers) { r in
+                    skrr_round_to_bf16_f32(input + r.lowerBound * inWidth, rounded + r.lowerBound * inWidth, r.count * inWidth)
+                }
+                input = UnsafePointer(rounded)
+            }
             let ranges = HalfWeightProduct.columnRanges(outWidth, rows: rows, depth: inWidth, workers: workers,
                                                         minimumWork: Parallel.minimumChunkWork)
             // Scratch is reserved here, not by the workers: the workspace is not thread-safe.

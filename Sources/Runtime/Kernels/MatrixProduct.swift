@@ -37,7 +37,7 @@ public final class MatrixProduct {
             switch dtype {
             case .f32 where Int(bitPattern: base) % 4 == 0: matrix = .f32(base.assumingMemoryBound(to: Float.self))
             case .f32: matrix = .f32(product.alignedCopy(weight, count: outWidth * inWidth, buffer: 0))
-            case .bf16, .f16: matrix = .half(base, dtype, halfWeightKernel.resolved(for: dtype, at: base))
+            case .bf16, .f16: matrix = .half(base, dtype, halfWeightKernel.resolved(for: dtype, at: base), roundsInput: false)
             }
             product.multiply(input, rows: rows, matrix, bias: nil, inWidth: inWidth, outWidth: outWidth, into: out,
                              accumulate: accumulate)

@@ -9,6 +9,8 @@ final class Workspace {
     let scores = ScratchBuffer()
     /// A GEMM's input rounded to bf16 (bf16 compute), two values per f32 slot.
     let bf16Input = ScratchBuffer()
+    /// A GEMM's input rounded to bf16 values kept as f32 (bf16 compute without AVX-512 BF16).
+    let roundedInput = ScratchBuffer()
     /// Copies of misaligned f32 weight matrices (mapped ones are used in place), one per matrix
     /// of the sub-block.
     private var matrices: [ScratchBuffer] = []
