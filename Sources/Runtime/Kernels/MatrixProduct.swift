@@ -72,4 +72,13 @@ public final class MatrixProduct {
             try linear(input, rows: rows, weight: $0, dtype: .f32, outWidth: outWidth, inWidth: inWidth, bias: bias)
         }
     }
+
+    /// `values ← activation(values)` in place, with the interpreter's own vector activation (a
+    /// denoiser's projection applies GELU-tanh between its layers exactly as an encoder would).
+    public static func activate(_ values: inout [Float], _ kind: RuntimeActivation) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            Elementwise.activate(base, count: buffer.count, kind)
+        }
+    }
 }
