@@ -34,7 +34,7 @@ public enum CompileJob {
         let started = ProgressBar.now()
         let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
         if options.weightCheck { try WeightScan.check(imported) }
-        var manager = try options.passManager()
+        var manager = try options.passManager(parameters: imported.ir.sourceParameters)
         manager.instrumentations.append(ProgressBars())
         if options.verifyEach { manager.instrumentations.append(VerifyEachPass()) }
         if let filter = options.printIRAfter { manager.instrumentations.append(PrintIRAfter(filter, sink: StandardStreams.err)) }

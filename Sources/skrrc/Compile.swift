@@ -36,7 +36,7 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "skrr | skip-only | finercut | shortgpt | laco.")
     var method: PruneMethod = .skrr
 
-    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off).")
+    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off; default: 16 for models of 1 B parameters or more, else off).")
     var screen: Int?
 
     @Option(name: .long, help: "Accept a re-use only if it lowers D on each of K folds of the calibration prompts (1: the paper's plain rule).")
