@@ -28,7 +28,7 @@ fi
 sed -n '1001,1232p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/heldout.txt"
 printf "| method | sparsity | calibration D | held-out D | skipped | re-used | sub-block evals (naive) | seconds |\n|---|---|---|---|---|---|---|---|\n"
 for method in skrr skip-only finercut shortgpt laco; do
-  "$SKRRC" bench/out/minilm -O prune --method "$method" --sparsity "$SPARSITY" --calib-size "$CALIB" \
+  "$SKRRC" bench/out/minilm -O prune --method "$method" --sparsity "$SPARSITY" --calib parti --calib-size "$CALIB" \
     --eval "$OUT/heldout.txt" --report "$OUT/$method.json" -o "$OUT/$method.ir" 2> "$OUT/$method.log"
   python3 - "$OUT/$method.json" <<'PY'
 import json, sys

@@ -107,6 +107,7 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--sparsities", type=float, nargs="+", default=[0.25, 0.33, 0.40])
     ap.add_argument("--methods", nargs="+", default=["skrr", "skip-only", "finercut", "shortgpt", "laco"])
+    ap.add_argument("--calib", default="parti", help="calibration set (parti: as the recorded issue-6 tables; long: skrrc's default)")
     ap.add_argument("--calib-size", type=int, default=128)
     ap.add_argument("--sentence", action="store_true", help="also measure nearest-neighbour agreement")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/out/quality"))
@@ -127,7 +128,7 @@ def main():
             tag = f"{method}-{sparsity}"
             ir, report = os.path.join(out, tag + ".ir"), os.path.join(out, tag + ".json")
             cmd = [args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
-                   "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir]
+                   "--calib", args.calib, "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir]
             result = subprocess.run(cmd, capture_output=True, text=True)
             if result.returncode != 0 and "is unreachable" in result.stderr:
                 # Whole-block methods cannot reach every target: a row says so instead of a number.

@@ -29,10 +29,10 @@ sed -n '1001,1008p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/prompts
 
 "$SKRRC" bench/out/minilm -o "$OUT/dense.skrr" 2> /dev/null
 "$SKRRC" bench/out/minilm --weight-dtype bf16 -o "$OUT/dense-bf16.skrr" 2> /dev/null
-"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib-size "$CALIB" -o "$OUT/pruned.skrr" 2> /dev/null
-"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib-size "$CALIB" --weight-dtype bf16 \
+"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib parti --calib-size "$CALIB" -o "$OUT/pruned.skrr" 2> /dev/null
+"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib parti --calib-size "$CALIB" --weight-dtype bf16 \
   -o "$OUT/pruned-bf16.skrr" 2> /dev/null
-"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib-size "$CALIB" -o "$OUT/pruned.ir" 2> /dev/null
+"$SKRRC" bench/out/minilm -O prune --sparsity "$SPARSITY" --calib parti --calib-size "$CALIB" -o "$OUT/pruned.ir" 2> /dev/null
 
 rss() {  # peak RSS in MB of one `skrrc run` (best of 3, to drop page-cache noise)
   best=""

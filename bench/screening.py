@@ -38,7 +38,7 @@ def main():
             base = None
             for screen in a.screen:
                 report = os.path.join(work, f"{model}-{sparsity}-{screen}.json")
-                cmd = [a.skrrc, MODELS[model], "-O", "prune", "--sparsity", str(sparsity), "--calib-size", str(a.calib_size),
+                cmd = [a.skrrc, MODELS[model], "-O", "prune", "--sparsity", str(sparsity), "--calib", "parti", "--calib-size", str(a.calib_size),
                        "--screen", str(screen), "--eval", held, "--report", report, "-o", os.path.join(work, "x.ir")]
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 r = json.load(open(report))

@@ -11,11 +11,11 @@ B=.build/release/skrrc
 MODEL=${MODEL:-fixtures/t5-trained}
 OUT=.build/demo
 mkdir -p "$OUT"
-# Held-out prompts: PartiPrompts lines 1001-1232, never used for calibration or training.
-sed -n '1001,1232p' Sources/Driver/Prompts/parti-calibration.txt > "$OUT/heldout.txt"
+# Calibration: 64 of the built-in long prompts (the default); held-out: long-heldout.txt, 160 long
+# prompts never used to calibrate.
 
 echo "== compile: $MODEL -O prune --sparsity 0.3 ==" >&2
-"$B" "$MODEL" -O prune --sparsity 0.3 --calib-size 128 --eval "$OUT/heldout.txt" \
+"$B" "$MODEL" -O prune --sparsity 0.3 --eval Sources/Driver/Prompts/long-heldout.txt \
   --report "$OUT/report.json" --plot "$OUT/slots.svg" -o "$OUT/pruned.skrr"
 
 echo

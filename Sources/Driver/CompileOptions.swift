@@ -63,7 +63,7 @@ public struct CompileOptions: Sendable {
         }
         if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
         if beam < 1 { throw UsageError("--beam must be at least 1") }
-        if calibration.size < 1 { throw UsageError("--calib-size must be at least 1") }
+        if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
         if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
         if let reuseFolds, reuseFolds < 1 { throw UsageError("--reuse-folds must be at least 1 (1: the plain rule), got \(reuseFolds)") }
         if reuseFolds != nil && passes != nil {

@@ -14,8 +14,9 @@ struct Compile: ParsableCommand {
             (sharded), a model folder with config.json, or a diffusers pipeline folder \
             (model_index.json with text_encoder*/ and tokenizer*/; pick one with --encoder).
             -O prune runs skip-search, reuse-rewrite and dead-weight-elim (--method picks a \
-            baseline instead). Discrepancy is measured on calibration prompts: the built-in set \
-            (PartiPrompts, see Sources/Driver/Prompts/NOTICE) unless --calib is given.
+            baseline instead). Discrepancy is measured on calibration prompts: 64 of the built-in \
+            long prompts (like the captions T2I users write, as the Skrr paper calibrates) unless \
+            --calib and --calib-size say otherwise (Sources/Driver/Prompts/NOTICE).
             """)
 
     @Argument(help: "The model: .safetensors file, *.safetensors.index.json, or folder.")
@@ -54,11 +55,11 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "The denoiser (.safetensors, index, or diffusers folder) whose text projection D is measured after.")
     var projection: String?
 
-    @Option(name: .long, help: "Calibration prompts: long | parti (built-in sets) | FILE (one prompt per line).")
+    @Option(name: .long, help: "Calibration prompts: long (built-in, 100-250 tokens; the default) | parti (built-in PartiPrompts, short) | FILE (one prompt per line).")
     var calib: String?
 
-    @Option(name: .long, help: "How many calibration prompts to use.")
-    var calibSize: Int = 128
+    @Option(name: .long, help: "How many calibration prompts to use (the first N; default: 64 long, 128 parti or 128 of a FILE).")
+    var calibSize: Int?
 
     @Option(name: .long, help: "Held-out prompts to score the result on (not used to calibrate).")
     var eval: String?

@@ -32,7 +32,7 @@ func reportWithoutSeconds(_ path: String) throws -> String {
 struct ClusterRunTests {
     /// The tiny T5 (a debug build searches the trained one for minutes): three search steps and
     /// a re-use attempt, enough to split candidates and compare every written byte.
-    let prune = [TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.5", "--calib-size", "16"]
+    let prune = [TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.5", "--calib", "parti", "--calib-size", "16"]
 
     @Test func twoRanksWriteWhatOneProcessWrites() throws {
         let dir = TestPaths.makeTemporaryDirectory()

@@ -8,7 +8,7 @@ import Testing
         let dir = TestPaths.makeTemporaryDirectory()
         var outputs: [String] = []
         for name in ["a", "b"] {
-            let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "8",
+            let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8",
                                        "--plot", dir + "/\(name).svg", "--report", dir + "/\(name).json", "-o", dir + "/\(name).ir"])
             #expect(result.status == 0, "\(result.stderr)")
             outputs.append(try String(contentsOfFile: dir + "/\(name).svg", encoding: .utf8))
@@ -29,7 +29,7 @@ import Testing
     @Test func plotMarksMergedBlocks() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let result = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--method", "laco", "--sparsity", "0.3",
-                                   "--calib-size", "8", "--plot", dir + "/p.svg", "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+                                   "--calib", "parti", "--calib-size", "8", "--plot", dir + "/p.svg", "--report", dir + "/r.json", "-o", dir + "/p.ir"])
         #expect(result.status == 0, "\(result.stderr)")
         let svg = try String(contentsOfFile: dir + "/p.svg", encoding: .utf8)
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]

@@ -9,7 +9,7 @@ import Testing
     }
 
     func prune(_ extra: [String], dir: String) throws -> CommandResult {
-        try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.2", "--calib-size", "8",
+        try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.2", "--calib", "parti", "--calib-size", "8",
                       "--report", dir + "/r.json", "-o", dir + "/p.ir"] + extra)
     }
 

@@ -12,7 +12,7 @@ import Testing
     @Test(arguments: ["t5-v1_1", "t5-relu", "umt5", "clip", "clip-proj", "bert", "pixart-pipeline"])
     func pruneEveryFamily(_ fixture: String) throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let result = try runSkrrc([TestPaths.fixture(fixture), "-O", "prune", "--sparsity", "0.3", "--calib-size", "16",
+        let result = try runSkrrc([TestPaths.fixture(fixture), "-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "16",
                                    "--report", dir + "/r.json", "-o", dir + "/p.ir"])
         #expect(result.status == 0, "\(result.stderr)")
         let r = try report(dir + "/r.json")
@@ -43,7 +43,7 @@ import Testing
         let held = dir + "/held.txt"
         try "a quiet harbor at dawn\nthree cats on a red sofa\n".write(toFile: held, atomically: true, encoding: .utf8)
         let result = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--method", method, "--sparsity", "0.3",
-                                   "--calib-size", "16", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+                                   "--calib", "parti", "--calib-size", "16", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
         #expect(result.status == 0, "\(result.stderr)")
         let r = try report(dir + "/r.json")
         #expect(r["method"] as? String == method)
@@ -64,7 +64,7 @@ import Testing
         let held = dir + "/held.txt"
         try "a quiet harbor at dawn\nthree cats on a red sofa\n".write(toFile: held, atomically: true, encoding: .utf8)
         let result = try runSkrrc([TestPaths.fixture(fixture), "-O", "prune", "--method", "laco", "--sparsity", "0.2",
-                                   "--calib-size", "8", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
+                                   "--calib", "parti", "--calib-size", "8", "--eval", held, "--report", dir + "/r.json", "-o", dir + "/p.ir"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("merged (LaCo): block"), "\(result.stdout)")
         let r = try report(dir + "/r.json")
@@ -88,13 +88,13 @@ import Testing
     @Test func sdxlClipSearchMeasuresThePenultimateLayer() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let result = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--pipeline", "sdxl", "--sparsity", "0.3",
-                                   "--calib-size", "8", "--report", dir + "/r.json", "-o", dir + "/p.skrr"])
+                                   "--calib", "parti", "--calib-size", "8", "--report", dir + "/r.json", "-o", dir + "/p.skrr"])
         #expect(result.status == 0, "\(result.stderr)")
         let r = try report(dir + "/r.json")
         let order = r["search_order"] as! [Int], d = r["search_discrepancy"] as! [Double]
         #expect(Set(order.prefix(2)) == [4, 5], "\(order)")
         #expect(d.prefix(2).allSatisfy { $0 == 0 } && d.last! > 0, "\(d)")
-        let generic = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "8",
+        let generic = try runSkrrc([TestPaths.fixture("clip"), "-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8",
                                     "--report", dir + "/g.json", "-o", dir + "/g.ir"])
         #expect(generic.status == 0)
         #expect((try report(dir + "/g.json")["search_discrepancy"] as! [Double]).first! > 0, "the generic preset reads the last layer")
@@ -102,7 +102,7 @@ import Testing
 
     @Test func lacoOptionsGoThroughPasses() throws {
         let result = try runSkrrc([TestPaths.fixture("clip"), "--passes", "laco{sparsity=0.3 layers=2 threshold=0.99},dead-weight-elim",
-                                   "--calib-size", "8", "--emit-ir"])
+                                   "--calib", "parti", "--calib-size", "8", "--emit-ir"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("laco: "), "\(result.stderr)")
         let bad = try runSkrrc([TestPaths.fixture("clip"), "--passes", "laco{sparsity=0.3 layers=0}", "--emit-ir"])
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func unreachableSparsityIsBadInput() throws {
-        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.95", "--calib-size", "4", "--emit-ir"])
+        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.95", "--calib", "parti", "--calib-size", "4", "--emit-ir"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("target sparsity 0.95 is unreachable"), "\(result.stderr)")
     }
@@ -131,7 +131,7 @@ import Testing
 @Suite struct PruneSummaryTests {
     @Test func summaryGoesToStdoutAndNamesWhatWasRemoved() throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "8",
+        let result = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8",
                                    "--report", dir + "/r.json", "-o", dir + "/p.ir"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/r.json"))) as! [String: Any]
@@ -156,7 +156,7 @@ import Testing
         let long = Array(repeating: "a red cube on a glass table", count: 12).joined(separator: " and ")
         let result = try runSkrrc(["run", TestPaths.fixture("bert"), "--prompt", long, "-o", dir + "/e.npy"])
         #expect(result.status == 0, "\(result.stderr)")
-        let prune = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--sparsity", "0.3", "--calib-size", "64", "-o", dir + "/p.ir"])
+        let prune = try runSkrrc([TestPaths.fixture("bert"), "-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "64", "-o", dir + "/p.ir"])
         #expect(prune.status == 0, "\(prune.stderr)")
     }
 }

@@ -20,7 +20,7 @@ import Testing
     @Test(arguments: ["t5-v1_1", "umt5", "clip-proj", "bert"])
     func prunedFileRunsLikeItsIR(_ fixture: String) throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8"]
+        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8"]
         try compile(fixture, prune, out: dir + "/x.skrr")
         try compile(fixture, prune, out: dir + "/x.ir")
         let ir = String(decoding: contents(dir + "/x.ir"), as: UTF8.self)
@@ -60,7 +60,7 @@ import Testing
     /// stored once.
     @Test func trainedFixtureReuseRoundTripsThroughTheRuntimeFile() throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8", "--beam", "1"]
+        let prune = ["-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8", "--beam", "1"]
         try compile("t5-trained", prune + ["--report", dir + "/r.json"], out: dir + "/x.skrr")
         try compile("t5-trained", prune, out: dir + "/x.ir")
         let report = try JSONSerialization.jsonObject(with: contents(dir + "/r.json")) as! [String: Any]
@@ -86,7 +86,7 @@ import Testing
     @Test(arguments: ["t5-v1_1", "umt5", "clip-proj", "bert"])
     func lacoFileStoresMergedWeightsOnly(_ fixture: String) throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let prune = ["-O", "prune", "--method", "laco", "--sparsity", "0.15", "--calib-size", "8"]
+        let prune = ["-O", "prune", "--method", "laco", "--sparsity", "0.15", "--calib", "parti", "--calib-size", "8"]
         try compile(fixture, prune, out: dir + "/x.skrr")
         try compile(fixture, prune, out: dir + "/x.ir")
         let ids = ["--ids", "5 17 9 3 1", "--ids", "7 2 1"]
@@ -117,7 +117,7 @@ import Testing
 
     @Test func inspectShowsSlotsPresetAndTokenizer() throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        try compile("t5-v1_1", ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8", "--pipeline", "pixart-sigma"],
+        try compile("t5-v1_1", ["-O", "prune", "--sparsity", "0.3", "--calib", "parti", "--calib-size", "8", "--pipeline", "pixart-sigma"],
                     out: dir + "/p.skrr")
         let result = try runSkrrc(["inspect", dir + "/p.skrr", "--verify", "--tensors"])
         #expect(result.status == 0, "\(result.stderr)")

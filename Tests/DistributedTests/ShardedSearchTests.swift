@@ -23,6 +23,7 @@ import Testing
     static func calibration() throws -> Calibration {
         let model = try ModelImporter.importModel(at: TestPaths.fixture("t5-v1_1")).ir
         var options = CalibrationOptions()
+        options.source = .parti
         options.size = 8
         return try Calibration(model: model, options: options)
     }

@@ -12,6 +12,7 @@ import Testing
         var o = CompileOptions(model: TestPaths.fixture("t5-v1_1"))
         o.level = .prune
         o.sparsity = sparsity
+        o.calibration.source = .parti
         o.calibration.size = calibSize
         o.checkpoint = dir + "/search.ckpt"
         o.out = dir + "/p.skrr"
@@ -77,7 +78,7 @@ import Testing
     /// gives the runtime file an uninterrupted run writes, byte for byte.
     @Test func killNineAtAnyMomentThenResume() throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let args = [TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.45", "--calib-size", "24", "--beam", "2"]
+        let args = [TestPaths.fixture("t5-v1_1"), "-O", "prune", "--sparsity", "0.45", "--calib", "parti", "--calib-size", "24", "--beam", "2"]
         let reference = try runSkrrc(args + ["-o", dir + "/ref.skrr"])
         #expect(reference.status == 0, "\(reference.stderr)")
         let expected = try readWholeFile(dir + "/ref.skrr")

@@ -1,5 +1,6 @@
 import Foundation
 import SkrrDriver
+import SkrrFrontend
 import SkrrPasses
 import SkrrRuntime
 import SkrrSupport
@@ -49,6 +50,26 @@ import Testing
         #expect(try options.pipeline().map(\.description) == ["dead-weight-elim"])
     }
 
+    /// The paper's protocol by default: 64 of the built-in long prompts (100-250 T5 tokens), while
+    /// `--calib parti` keeps 128 PartiPrompts and an explicit size wins. Tokenising is all this
+    /// costs: nothing is scored.
+    @Test func longPromptsCalibrateByDefault() throws {
+        let model = try ModelImporter.importModel(at: TestPaths.fixture("t5-trained")).ir
+        var options = CalibrationOptions()
+        #expect(options.source == .long && options.resolvedSize == 64)
+        let long = try Calibration(model: model, options: options)
+        #expect(long.prompts.count == 64)
+        options.source = .parti
+        let parti = try Calibration(model: model, options: options)
+        #expect(parti.prompts.count == 128)
+        let meanTokens = { (c: Calibration) in Double(c.prompts.map(\.count).reduce(0, +)) / Double(c.prompts.count) }
+        #expect(meanTokens(long) > 4 * meanTokens(parti), "long \(meanTokens(long)) vs parti \(meanTokens(parti)) tokens")
+        options.size = 10
+        #expect(try Calibration(model: model, options: options).prompts.count == 10)
+        options.source = .long
+        #expect(try Calibration(model: model, options: options).prompts.count == 10)
+    }
+
     /// Screening is on by default from 1 B parameters (T5-XXL: 4.76 B) and off below; an explicit
     /// --screen wins either way, and the resolved value is what the pipeline (and so the report,
     /// the runtime file's pass list and the checkpoint's fingerprint) records.
@@ -74,6 +95,7 @@ import Testing
         var options = CompileOptions(model: TestPaths.fixture("t5-v1_1"))
         options.level = .prune
         options.sparsity = 0.3
+        options.calibration.source = .parti
         options.calibration.size = 8
         options.out = dir + "/p.ir"
         options.report = dir + "/r.json"
