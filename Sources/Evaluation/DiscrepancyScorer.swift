@@ -16,7 +16,9 @@ public final class DiscrepancyScorer: ScheduleScorer {
     public struct Options: Sendable {
         /// Include the empty-prompt term (FinerCut-style scoring leaves it out).
         public var includeNullPrompt = true
-        /// Upper bound on bytes of cached hidden states.
+        /// Upper bound on bytes of cached hidden states (the most recent run is kept even when it
+        /// alone exceeds it; the stride between kept boundaries is chosen so a run takes about a
+        /// quarter of it).
         public var memoryBudget = 2 << 30
         /// Largest number of tokens run in one batch.
         public var maxBatchTokens = 8192
@@ -62,6 +64,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
     var clock = 0
     /// Keep states before every `stride`-th slot so the cache fits the budget.
     let stride: Int
+    /// Bytes of one boundary: every calibration batch's hidden states.
+    let stateBytes: Int
 
     /// `model` is the dense model (schedule as imported); `prompts` are token ids of the
     /// calibration prompts and `nullPrompt` those of the empty prompt.
@@ -83,7 +87,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
             TokenBatch(ids: [$0], padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
         } : nil
         let tokensPerState = (calibration + (null.map { [$0] } ?? [])).reduce(0) { $0 + $1.ids.count * $1.length }
-        let stateBytes = tokensPerState * model.config.hiddenSize * 4
+        stateBytes = tokensPerState * model.config.hiddenSize * 4
         // A few schedules (the beams) each keep up to L+1 boundaries.
         let perRun = max(options.memoryBudget / 4, 1)
         stride = max(1, Int((Double(stateBytes) * Double(model.subBlocks.count + 1) / Double(perRun)).rounded(.up)))
@@ -196,14 +200,26 @@ public final class DiscrepancyScorer: ScheduleScorer {
         return best
     }
 
+    /// Keeps the most recently used runs (the current beams and their parents): at most 8, and
+    /// no more than fit the memory budget. A run's bytes count every boundary it holds, those it
+    /// shares with its donor included, so the sum can only overstate what is resident. On small
+    /// models the 8 runs bind; on T5-XXL with long prompts (one boundary ~150 MB) the budget does.
     func evict() {
-        // Keep the most recently used few (the current beams and their parents).
         let keep = 8
-        if cache.count > keep {
-            cache.sort { $0.lastUse > $1.lastUse }
-            cache.removeLast(cache.count - keep)
+        guard cache.count > keep || cachedBytes > options.memoryBudget else { return }
+        cache.sort { $0.lastUse > $1.lastUse }
+        var bytes = 0, kept = 0
+        for run in cache {
+            let runBytes = run.boundaries.count * stateBytes
+            guard kept < keep, kept == 0 || bytes + runBytes <= options.memoryBudget else { break }
+            bytes += runBytes
+            kept += 1
         }
+        cache.removeLast(cache.count - kept)
     }
+
+    /// Bytes of hidden states the cache holds (shared boundaries counted once per run).
+    var cachedBytes: Int { cache.reduce(0) { $0 + $1.boundaries.count * stateBytes } }
 
     func discrepancy(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> Double {
         let limit = resumeLimit(divergence)
