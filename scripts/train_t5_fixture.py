@@ -201,8 +201,8 @@ def augment(prompts: dict, seed: int) -> tuple[list[str], list[str]]:
 # tokenizer
 # ---------------------------------------------------------------------------
 
-def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str) -> T5Tokenizer:
-    spm_path = tc.train_sentencepiece(train_texts, SPM_VOCAB, os.path.join(folder, "spiece.model"))
+def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str, vocab_size: int = SPM_VOCAB) -> T5Tokenizer:
+    spm_path = tc.train_sentencepiece(train_texts, vocab_size, os.path.join(folder, "spiece.model"))
     model = tc.read_spm_model(spm_path)
     tok = T5Tokenizer(vocab=[(p, s) for p, s, _ in model["pieces"]],
                       _spm_precompiled_charsmap=model["normalizer"]["precompiled_charsmap"],
@@ -220,7 +220,7 @@ def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str) ->
         got = tok(text).input_ids
         if got != want:
             raise SystemExit(f"T5 tokenizer mismatch on {text!r}: {got} vs {want}")
-    assert len(tok) == SPM_VOCAB == sp.get_piece_size()
+    assert len(tok) == vocab_size == sp.get_piece_size()
     assert (tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2)
     return tok
 
@@ -286,10 +286,10 @@ def token_batches(order: list[int], lengths: list[int], max_tokens: int, max_row
 # student
 # ---------------------------------------------------------------------------
 
-def t5_config(vocab_size: int) -> T5Config:
+def t5_config(vocab_size: int, arch: dict = ARCH) -> T5Config:
     return T5Config(vocab_size=vocab_size, feed_forward_proj="gated-gelu", dropout_rate=DROPOUT,
                     layer_norm_epsilon=1e-6, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
-                    tie_word_embeddings=False, **ARCH)
+                    tie_word_embeddings=False, **arch)
 
 
 class Student(torch.nn.Module):
@@ -317,15 +317,15 @@ def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def epoch_batches(n: int, lengths: list[int], epoch: int) -> list[list[int]]:
+def epoch_batches(n: int, lengths: list[int], epoch: int, batch: int = BATCH, seed: int = SEED) -> list[list[int]]:
     """Seeded shuffle -> length-sort inside chunks of 16 batches -> seeded batch order."""
-    g = torch.Generator().manual_seed(SEED * 1000 + epoch)
+    g = torch.Generator().manual_seed(seed * 1000 + epoch)
     perm = torch.randperm(n, generator=g).tolist()
     batches = []
-    chunk = BATCH * 16
+    chunk = batch * 16
     for c in range(0, n, chunk):
         part = sorted(perm[c:c + chunk], key=lambda i: (lengths[i], i))
-        batches += [part[b:b + BATCH] for b in range(0, len(part), BATCH)]
+        batches += [part[b:b + batch] for b in range(0, len(part), batch)]
     order = torch.randperm(len(batches), generator=g).tolist()
     return [batches[i] for i in order]
 
@@ -369,18 +369,24 @@ def evaluate(student: Student, seqs: dict, teach: dict) -> dict:
     return res
 
 
+def optimizer_and_schedule(model: torch.nn.Module, total: int, lr: float = LR, weight_decay: float = WEIGHT_DECAY,
+                           warmup_frac: float = WARMUP_FRAC):
+    """AdamW (weight decay on matrices only), linear warm-up then cosine decay to 0 over total steps."""
+    warmup = max(1, int(warmup_frac * total))
+    decay, no_decay = [], []
+    for name, p in sorted(model.named_parameters()):
+        (no_decay if p.dim() == 1 or "layer_norm" in name else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup))))
+    return opt, sched
+
+
 def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -> dict:
     lengths = [len(s) for s in seqs]
     steps_per_epoch = len(epoch_batches(len(seqs), lengths, 0))
-    total = EPOCHS * steps_per_epoch
-    warmup = max(1, int(WARMUP_FRAC * total))
-    decay, no_decay = [], []
-    for name, p in sorted(student.named_parameters()):
-        (no_decay if p.dim() == 1 or "layer_norm" in name else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=LR, betas=(0.9, 0.98), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup))))
+    opt, sched = optimizer_and_schedule(student, EPOCHS * steps_per_epoch)
     history, step = [], 0
     for epoch in range(EPOCHS):
         student.train()
@@ -407,20 +413,21 @@ def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -
 # reference.safetensors (same layout and writer as scripts/make_fixtures.py)
 # ---------------------------------------------------------------------------
 
-def reference_prompts(prompts: dict, tok) -> list[str]:
+def reference_prompts(prompts: dict, tok, min_long: int = 128) -> list[str]:
     """Three ragged rows: a short and a medium held-out prompt and the shortest long prompt
-    with more than 128 tokens (past relative_attention_max_distance, so the clamp to the
+    with more than min_long tokens (128 = relative_attention_max_distance, so the clamp to the
     last bucket is exercised)."""
     n = {p: len(tok(p).input_ids) for p in prompts["heldout"] + prompts["long"]}
     held = sorted(prompts["heldout"], key=lambda p: (n[p], p))
     short = held[0]
     medium = next(p for p in held if n[p] >= 20)
-    long = min((p for p in prompts["long"] if n[p] > 128), key=lambda p: (n[p], p))
+    long = min((p for p in prompts["long"] if n[p] > min_long), key=lambda p: (n[p], p))
     return [medium, long, short]
 
 
 @torch.no_grad()
-def write_reference(folder: str, tok, texts: list[str]) -> dict:
+def write_reference(folder: str, tok, texts: list[str], fixture: str = FIXTURE,
+                    generator: str = "scripts/train_t5_fixture.py") -> dict:
     model = T5EncoderModel.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
     for p in model.parameters():
         assert p.dtype == torch.float32
@@ -437,8 +444,8 @@ def write_reference(folder: str, tok, texts: list[str]) -> dict:
     }
     for k, v in tensors.items():
         assert torch.isfinite(v.float()).all(), k
-    meta = {"format": "pt", "fixture": FIXTURE, "model_class": "T5EncoderModel", "single_prompt": SINGLE_PROMPT,
-            "batch_prompts": json.dumps(texts, ensure_ascii=False), "generator": "scripts/train_t5_fixture.py"}
+    meta = {"format": "pt", "fixture": fixture, "model_class": "T5EncoderModel", "single_prompt": SINGLE_PROMPT,
+            "batch_prompts": json.dumps(texts, ensure_ascii=False), "generator": generator}
     write_safetensors(os.path.join(folder, "reference.safetensors"), tensors, meta)
     return {"lengths": mask.sum(-1).tolist(), "L": ids.shape[1], "single_len": single.shape[1]}
 
