@@ -361,55 +361,52 @@ class _Grammar:
 
     # -- prompt shapes --------------------------------------------------------
     def short(self) -> str:
-        form = self.r.randrange(8)
-        if form == 0:
-            text = self.clause()
-        elif form == 1:
-            text = f"{self.pick(MEDIA)} of {self.clause()}"
-        elif form == 2:
-            text = f"{self.clause()}, {self.style_tail()}"
-        elif form == 3:
-            text = f"{self.np()[0]} and {self.np()[0]} {self.pick(RELATIONS)} {self.np()[0]}"
-        elif form == 4:
-            text = f"{self.text_in_image()} {self.pick(['on', 'above', 'beside', 'behind'])} {self.np()[0]}"
-        elif form == 5:
-            text = f"{self.pick(CAMERA)} of {self.np()[0]} {self.where() or 'on a plain background'}"
-        elif form == 6:
-            text = f"{self.pick(STYLES)} {self.pick(MEDIA).split(' ', 1)[-1]} of {self.np()[0]}"
-        else:
-            text = f"{self.np()[0]}, {self.np()[0]} and {self.np()[0]} {self.where() or 'on a table'}"
+        forms = [
+            lambda: self.clause(),
+            lambda: f"{self.pick(MEDIA)} of {self.clause()}",
+            lambda: f"{self.clause()}, {self.style_tail()}",
+            lambda: f"{self.np()[0]} and {self.np()[0]} {self.pick(RELATIONS)} {self.np()[0]}",
+            lambda: f"{self.text_in_image()} {self.pick(['on', 'above', 'beside', 'behind'])} {self.np()[0]}",
+            lambda: f"{self.pick(CAMERA)} of {self.np()[0]} {self.where() or 'on a plain background'}",
+            lambda: f"{self.pick(STYLES)} {self.pick(MEDIA).split(' ', 1)[-1]} of {self.np()[0]}",
+            lambda: f"{self.np()[0]}, {self.np()[0]} and {self.np()[0]} {self.where() or 'on a table'}",
+        ]
+        text = forms[self.r.randrange(len(forms))]()
         return self.finish(text, period=self.chance(0.3))
 
+    def there_is(self) -> str:
+        subj, _, plural = self.np()
+        return f"There {'are' if plural else 'is'} {subj} {self.relation_clause()}"
+
+    def someone_acting(self) -> str:
+        subj = self.np(self.pick(["animal", "person", "creature"]), plural_ok=False)[0]
+        return f"{subj} {self.pick(ACTIONS)} {self.where() or 'nearby'}"
+
+    def camera_sentence(self) -> str:
+        cam = self.pick(CAMERA)
+        return f"Shot as {_article(cam)} {cam} with {self.pick(LENS)} and {self.pick(LENS)}"
+
+    def colour(self) -> str:
+        return self.pick(COLOURS).replace("-", " ")
+
     def sentence(self) -> str:
-        form = self.r.randrange(12)
-        if form == 0:
-            s = f"{self.pick(SENTENCE_OPENERS)}, {self.clause()}"
-        elif form == 1:
-            subj, _, plural = self.np()
-            s = f"There {'are' if plural else 'is'} {subj} {self.relation_clause()}"
-        elif form == 2:
-            s = f"The scene is lit by {self.pick(LIGHTING)}"
-        elif form == 3:
-            s = f"{self.pick(SENTENCE_OPENERS)} {self.pick(['stands', 'sits', 'hangs', 'lies', 'rests', 'floats'])} {self.np(plural_ok=False)[0]}"
-        elif form == 4:
-            s = f"It is {self.pick(MEDIA)} in a {self.pick(STYLES)} style"
-        elif form == 5:
-            s = f"{self.text_in_image()} {self.pick(['hangs', 'is visible', 'appears', 'glows'])} {self.pick(RELATIONS)} {self.np()[0]}"
-        elif form == 6:
-            s = f"The colors are mostly {self.pick(COLOURS).replace('-', ' ')}, {self.pick(COLOURS).replace('-', ' ')} and {self.pick(COLOURS).replace('-', ' ')}"
-        elif form == 7:
-            s = f"Above everything is {self.pick(SKY)}"
-        elif form == 8:
-            subj = self.np(self.pick(["animal", "person", "creature"]), plural_ok=False)[0]
-            s = f"{subj} {self.pick(ACTIONS)} {self.where() or 'nearby'}"
-        elif form == 9:
-            cam = self.pick(CAMERA)
-            s = f"Shot as {_article(cam)} {cam} with {self.pick(LENS)} and {self.pick(LENS)}"
-        elif form == 10:
-            s = f"The mood is {self.pick(MOODS)} and {self.pick(MOODS)}"
-        else:
-            s = self.clause()
-        return self.finish(s, period=True)
+        forms = [
+            lambda: f"{self.pick(SENTENCE_OPENERS)}, {self.clause()}",
+            self.there_is,
+            lambda: f"The scene is lit by {self.pick(LIGHTING)}",
+            lambda: f"{self.pick(SENTENCE_OPENERS)} {self.pick(['stands', 'sits', 'hangs', 'lies', 'rests', 'floats'])} "
+                    f"{self.np(plural_ok=False)[0]}",
+            lambda: f"It is {self.pick(MEDIA)} in a {self.pick(STYLES)} style",
+            lambda: f"{self.text_in_image()} {self.pick(['hangs', 'is visible', 'appears', 'glows'])} "
+                    f"{self.pick(RELATIONS)} {self.np()[0]}",
+            lambda: f"The colors are mostly {self.colour()}, {self.colour()} and {self.colour()}",
+            lambda: f"Above everything is {self.pick(SKY)}",
+            self.someone_acting,
+            self.camera_sentence,
+            lambda: f"The mood is {self.pick(MOODS)} and {self.pick(MOODS)}",
+            self.clause,
+        ]
+        return self.finish(forms[self.r.randrange(len(forms))](), period=True)
 
     def medium(self) -> str:
         return " ".join(self.sentence() for _ in range(self.pick([2, 2, 3, 3, 4])))

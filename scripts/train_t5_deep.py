@@ -42,9 +42,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_t5_fixture as t5f  # noqa: E402  (sets the thread / offline environment before torch loads)
 
-import argparse  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
 import time  # noqa: E402
 
 import torch  # noqa: E402
@@ -58,7 +56,6 @@ import caption_corpus as cc  # noqa: E402
 REPO = t5f.REPO
 FIXTURE = "t5-deep"
 GENERATOR = "scripts/train_t5_deep.py"
-OUTPUT_FILES = t5f.OUTPUT_FILES
 MAX_BYTES = 15_000_000
 
 SEED = 4099
@@ -306,12 +303,7 @@ def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, 
             ok = tv & (counts > 0) & torch.cat([torch.full((enc["n_words"][i],), enc["aligned"][i]) for i in batch])
             loss_pooled = 1.0 - (F.normalize(student.head(pooled), dim=-1) * tp).sum(-1).mean()
             loss_word = 1.0 - F.cosine_similarity(student.word_head(words[ok]), tw[ok], dim=-1).mean()
-            loss = loss_pooled + WORD_WEIGHT * loss_word
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), CLIP_NORM)
-            opt.step()
-            sched.step()
+            t5f.optimizer_step(student, loss_pooled + WORD_WEIGHT * loss_word, opt, sched, CLIP_NORM)
             step += 1
             window["pooled"] += loss_pooled.item()
             window["word"] += loss_word.item()
@@ -332,12 +324,8 @@ def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, 
 
 def write_readme(folder: str, s: dict) -> None:
     arch, ev0, ev = s["config"], s["eval_untrained"], s["eval_trained"]
-    files, total = [], 0
-    for name in sorted(os.listdir(folder)):
-        if name != "README.md":
-            size = os.path.getsize(os.path.join(folder, name))
-            total += size
-            files.append(f"| `{name}` | {size:,} | `{t5f.sha256(os.path.join(folder, name))[:16]}` |")
+    files = t5f.files_table(folder)
+    total = sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder) if n != "README.md")
     hist = ", ".join(f"{p:.3f}/{w:.3f}" for _, p, w in s["train"]["history"])
     ref = s["reference"]
 
@@ -446,10 +434,6 @@ def write_readme(folder: str, s: dict) -> None:
         f"- `single_input_ids` [1, {ref['single_len']}] + `single_last_hidden_state` for "
         f"\"{t5f.SINGLE_PROMPT}\".",
         "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 (first 16 hex) |",
-        "| --- | --- | --- |",
         *files,
         "",
         "## Licences",
@@ -461,8 +445,7 @@ def write_readme(folder: str, s: dict) -> None:
         "  vocabulary are included here.",
         "",
     ]
-    with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    t5f.write_text(os.path.join(folder, "README.md"), lines)
 
 
 # ---------------------------------------------------------------------------
@@ -470,12 +453,8 @@ def write_readme(folder: str, s: dict) -> None:
 # ---------------------------------------------------------------------------
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(REPO, "fixtures", FIXTURE), help="output folder")
-    ap.add_argument("--prompts-dir", default=t5f.PROMPTS_DIR, help="folder with the calibration / held-out prompts")
-    ap.add_argument("--teacher", default=t5f.TEACHER_DIR, help="all-MiniLM-L6-v2 folder (fetched when missing)")
+    ap = t5f.fixture_arguments(__doc__, FIXTURE, THREADS)
     ap.add_argument("--corpus-size", type=int, default=CORPUS_SIZE, help=f"fixture: {CORPUS_SIZE}; for experiments")
-    ap.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (fixture: {THREADS})")
     ap.add_argument("--check-corpus", action="store_true", help="only generate the corpus and check it")
     args = ap.parse_args()
     globals()["THREADS"] = args.threads
@@ -495,16 +474,7 @@ def main() -> None:
     if args.check_corpus:
         return
 
-    torch.set_num_threads(THREADS)
-    torch.use_deterministic_algorithms(True)
-    torch.manual_seed(SEED)
-    out = os.path.abspath(args.out)
-    if os.path.isdir(out):
-        stray = sorted(set(os.listdir(out)) - OUTPUT_FILES)
-        if stray:
-            raise SystemExit(f"refusing to overwrite {out}: it holds files this script does not write: {stray}")
-        shutil.rmtree(out)
-    os.makedirs(out)
+    out = t5f.start_output(args.out, SEED, THREADS)
 
     evals = {"long_heldout": protected["long_heldout"], "heldout": protected["heldout"]}
     tok = t5f.make_tokenizer(corpus, corpus + [p for v in evals.values() for p in v], out, vocab_size=SPM_VOCAB)
@@ -563,15 +533,7 @@ def main() -> None:
                "words_mean": sum(n_words) / len(n_words), "n_train_tokens": sum(map(len, enc["ids"])),
                "longest_shared_run": longest, "teacher_sha": teacher_sha}
     write_readme(out, summary)
-    for name in os.listdir(out):
-        os.chmod(os.path.join(out, name), 0o644)  # save_pretrained leaves 0600 on weights
-
-    total = 0
-    for name in sorted(os.listdir(out)):
-        size = os.path.getsize(os.path.join(out, name))
-        total += size
-        print(f"  {name:26s} {size:>10,} B  {t5f.sha256(os.path.join(out, name))}")
-    print(f"  {'total':26s} {total:>10,} B -> {out}")
+    total = t5f.finish_output(out)
     assert total <= MAX_BYTES, f"{out} is {total:,} B, over the {MAX_BYTES:,} B budget"
     wall, cpu = time.time() - t_start, time.process_time() - c_start
     print(f"time {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")

@@ -383,6 +383,14 @@ def optimizer_and_schedule(model: torch.nn.Module, total: int, lr: float = LR, w
     return opt, sched
 
 
+def optimizer_step(model: torch.nn.Module, loss: torch.Tensor, opt, sched, clip_norm: float = CLIP_NORM) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    opt.step()
+    sched.step()
+
+
 def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -> dict:
     lengths = [len(s) for s in seqs]
     steps_per_epoch = len(epoch_batches(len(seqs), lengths, 0))
@@ -394,11 +402,7 @@ def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -
         for batch in epoch_batches(len(seqs), lengths, epoch):
             ids, mask = pad([seqs[i] for i in batch])
             loss = 1.0 - (student(ids, mask) * targets[batch]).sum(-1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), CLIP_NORM)
-            opt.step()
-            sched.step()
+            optimizer_step(student, loss, opt, sched)
             step += 1
             loss_sum += loss.item() * len(batch)
             n_sum += len(batch)
@@ -459,14 +463,22 @@ def sha256(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def write_text(path: str, lines: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def files_table(folder: str) -> list[str]:
+    """The README's "## Files" section: bytes and sha256 prefix of every file but README.md."""
+    return ["## Files", "", "| file | bytes | sha256 (first 16 hex) |", "| --- | --- | --- |"] + [
+        f"| `{name}` | {os.path.getsize(os.path.join(folder, name)):,} | `{sha256(os.path.join(folder, name))[:16]}` |"
+        for name in sorted(os.listdir(folder)) if name != "README.md"]
+
+
 def write_readme(folder: str, s: dict) -> None:
     arch = s["config"]
     ev0, ev = s["eval_untrained"], s["eval_trained"]
-    files = []
-    for name in sorted(os.listdir(folder)):
-        if name != "README.md":
-            files.append(f"| `{name}` | {os.path.getsize(os.path.join(folder, name)):,} | "
-                         f"`{sha256(os.path.join(folder, name))[:16]}` |")
+    files = files_table(folder)
     hist = ", ".join(f"{x:.4f}" for x in s["train"]["loss_history"])
     ref = s["reference"]
     lines = [
@@ -565,10 +577,6 @@ def write_readme(folder: str, s: dict) -> None:
         "Written by the script's own safetensors writer (sorted metadata keys) so it is byte-identical",
         "on every run.",
         "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 (first 16 hex) |",
-        "| --- | --- | --- |",
         *files,
         "",
         "## Licences",
@@ -579,21 +587,53 @@ def write_readme(folder: str, s: dict) -> None:
         "  vocabulary are included here; the student and its SentencePiece vocabulary are trained from scratch.",
         "",
     ]
-    with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    write_text(os.path.join(folder, "README.md"), lines)
 
 
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(REPO, "fixtures", FIXTURE), help="output folder")
-    ap.add_argument("--prompts-dir", default=PROMPTS_DIR, help="folder with parti-/long-calibration.txt")
+def fixture_arguments(doc: str, fixture: str, threads: int) -> argparse.ArgumentParser:
+    """The options both training scripts take: --out, --prompts-dir, --teacher, --threads."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(REPO, "fixtures", fixture), help="output folder")
+    ap.add_argument("--prompts-dir", default=PROMPTS_DIR, help="folder with the calibration / held-out prompts")
     ap.add_argument("--teacher", default=TEACHER_DIR, help="all-MiniLM-L6-v2 folder (fetched when missing)")
+    ap.add_argument("--threads", type=int, default=threads, help=f"torch threads (fixture: {threads})")
+    return ap
+
+
+def start_output(out: str, seed: int, threads: int) -> str:
+    """Deterministic torch settings, then an empty output folder (refusing one with foreign files)."""
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    out = os.path.abspath(out)
+    if os.path.isdir(out):
+        stray = sorted(set(os.listdir(out)) - OUTPUT_FILES)
+        if stray:
+            raise SystemExit(f"refusing to overwrite {out}: it holds files this script does not write: {stray}")
+        shutil.rmtree(out)
+    os.makedirs(out)
+    return out
+
+
+def finish_output(out: str) -> int:
+    """chmod 644 (save_pretrained leaves 0600 on weights), print sizes and hashes; returns total bytes."""
+    total = 0
+    for name in sorted(os.listdir(out)):
+        os.chmod(os.path.join(out, name), 0o644)
+        size = os.path.getsize(os.path.join(out, name))
+        total += size
+        print(f"  {name:26s} {size:>10,} B  {sha256(os.path.join(out, name))}")
+    print(f"  {'total':26s} {total:>10,} B -> {out}")
+    return total
+
+
+def main() -> None:
+    ap = fixture_arguments(__doc__, FIXTURE, THREADS)
     ap.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (fixture: {EPOCHS}; for experiments)")
-    ap.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (fixture: {THREADS})")
     args = ap.parse_args()
     globals()["EPOCHS"], globals()["THREADS"] = args.epochs, args.threads
 
@@ -602,16 +642,7 @@ def main() -> None:
     def log(msg: str) -> None:
         print(f"[{time.time() - t_start:6.1f}s] {msg}", flush=True)
 
-    torch.set_num_threads(THREADS)
-    torch.use_deterministic_algorithms(True)
-    torch.manual_seed(SEED)
-    out = os.path.abspath(args.out)
-    if os.path.isdir(out):
-        stray = sorted(set(os.listdir(out)) - OUTPUT_FILES)
-        if stray:
-            raise SystemExit(f"refusing to overwrite {out}: it holds files this script does not write: {stray}")
-        shutil.rmtree(out)
-    os.makedirs(out)
+    out = start_output(args.out, SEED, THREADS)
 
     prompts = load_prompts(args.prompts_dir)
     orig = prompts["parti"] + prompts["long"]
@@ -668,16 +699,8 @@ def main() -> None:
                "n_train_tokens": sum(map(len, seqs["texts"])),
                "teacher_sha": teacher_sha}
     write_readme(out, summary)
-    for name in os.listdir(out):
-        os.chmod(os.path.join(out, name), 0o644)  # save_pretrained leaves 0600 on weights
-
     wall, cpu = time.time() - t_start, time.process_time() - c_start
-    total = 0
-    for name in sorted(os.listdir(out)):
-        size = os.path.getsize(os.path.join(out, name))
-        total += size
-        print(f"  {name:26s} {size:>10,} B  {sha256(os.path.join(out, name))}")
-    print(f"  {'total':26s} {total:>10,} B -> {out}")
+    finish_output(out)
     print(f"params {params:,}; final train loss {tr['loss_history'][-1]:.5f}; held-out cos "
           f"{ev['heldout']['cos']:.4f} (untrained {ev0['heldout']['cos']:.4f}); "
           f"time {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")
