@@ -5,6 +5,17 @@
     python3 scripts/train_t5_deep.py --out DIR        # somewhere else (e.g. to diff / hash-compare)
     python3 scripts/train_t5_deep.py --check-corpus   # only generate the corpus and run the overlap check
 
+For experiments, not the fixture (the folder they write is not fixtures/t5-deep):
+
+    python3 scripts/train_t5_deep.py --corpus-size 300 --vocab-size 1000 --max-steps 20 --out /tmp/deep-smoke
+                                                      # end-to-end smoke run (a few minutes; 300
+                                                      # texts are too few for 2000 pieces)
+    python3 scripts/train_t5_deep.py ... --summary S.json
+                                                      # also save the numbers README.md is made from
+    python3 scripts/train_t5_deep.py --readme-from S.json --out DIR
+                                                      # only re-render DIR/README.md from them (e.g.
+                                                      # after TIMING_NOTE changed), no training
+
 Why: fixtures/t5-trained (8 blocks, pooled objective, trained on the calibration prompts) is a weak
 witness for pruning decisions.  This fixture has T5-XXL's depth (24 blocks = 48 sub-blocks), every
 token position's state is trained to carry meaning, and it never saw the prompts the pruner
@@ -42,6 +53,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_t5_fixture as t5f  # noqa: E402  (sets the thread / offline environment before torch loads)
 
+import json  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
 
@@ -285,10 +297,14 @@ def evaluate(student: DeepStudent, sets: dict, teach: dict) -> dict:
     return res
 
 
-def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, log) -> dict:
+def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, log,
+          max_steps: int | None = None) -> dict:
+    """One pass of EPOCHS epochs; max_steps (experiments only) stops early, and the learning-rate
+    schedule is then laid out over max_steps so it still decays to 0."""
     lengths = [len(s) for s in enc["ids"]]
     steps_per_epoch = len(t5f.epoch_batches(len(corpus), lengths, 0, BATCH, SEED))
-    total = EPOCHS * steps_per_epoch
+    planned = EPOCHS * steps_per_epoch
+    total = planned if max_steps is None else min(planned, max_steps)
     opt, sched = t5f.optimizer_and_schedule(student, total, LR, WEIGHT_DECAY, WARMUP_FRAC)
     history, step, t0 = [], 0, time.time()
     window = {"pooled": 0.0, "word": 0.0, "n": 0, "tokens": 0}
@@ -296,6 +312,8 @@ def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, 
     for epoch in range(EPOCHS):
         student.train()
         for batch in t5f.epoch_batches(len(corpus), lengths, epoch, BATCH, SEED):
+            if step == total:
+                break
             tp, tw, tv = teacher([corpus[i] for i in batch])
             ids, mask = t5f.pad([enc["ids"][i] for i in batch])
             wid, n = word_ids_tensor(enc, batch, ids.shape[1])
@@ -315,7 +333,7 @@ def train(student: DeepStudent, corpus: list[str], enc: dict, teacher: Teacher, 
                     f"lr {sched.get_last_lr()[0]:.2e}  {window['tokens'] / (time.time() - t0):.0f} tok/s")
                 window = {"pooled": 0.0, "word": 0.0, "n": 0, "tokens": 0}
                 t0 = time.time()
-    return {"history": history, "steps": step, "tokens": sum(lengths) * EPOCHS}
+    return {"history": history, "steps": step, "planned_steps": planned}
 
 
 # ---------------------------------------------------------------------------
@@ -397,7 +415,10 @@ def write_readme(folder: str, s: dict) -> None:
         "  (`</s>` through the pooled mean).",
         f"- AdamW (lr {LR}, betas 0.9/0.98, weight decay {WEIGHT_DECAY} on matrices), {int(WARMUP_FRAC * 100)}% linear",
         f"  warm-up then cosine decay to 0, batch {BATCH} texts (length-bucketed, seeded order), grad-norm clip",
-        f"  {CLIP_NORM}, no dropout, {EPOCHS} epoch(s) = {s['train']['steps']:,} steps; the teacher runs on each batch.",
+        f"  {CLIP_NORM}, no dropout, {EPOCHS} epoch(s) = {s['train']['steps']:,} steps; the teacher runs on each batch."
+        if s["train"]["steps"] == s["train"]["planned_steps"] else
+        f"  {CLIP_NORM}, no dropout, **stopped after {s['train']['steps']:,} of {s['train']['planned_steps']:,} steps** "
+        "(--max-steps: an experiment, not the fixture); the teacher runs on each batch.",
         f"- Mean loss (pooled/word) over each tenth of training: {hist}.",
         f"- Time: {TIMING_NOTE}.",
         "",
@@ -417,7 +438,7 @@ def write_readme(folder: str, s: dict) -> None:
         row("**trained student**", ev),
         row("trained encoder + least-squares heads", ev, probe=True),
         "",
-        f"Least-squares heads are ridge regressions fitted on the first {RIDGE_TEXTS:,} training texts on top of the",
+        f"Least-squares heads are ridge regressions fitted on the first {min(RIDGE_TEXTS, s['n_texts']):,} training texts on top of the",
         "encoder's (mean-pooled / per-word) outputs; they measure the encoder's features alone. On those",
         f"training texts the trained student reaches pooled {ev['train']['pooled']['cos']:.4f}, word "
         f"{ev['train']['word']['cos']:.4f}.",
@@ -455,9 +476,20 @@ def write_readme(folder: str, s: dict) -> None:
 def main() -> None:
     ap = t5f.fixture_arguments(__doc__, FIXTURE, THREADS)
     ap.add_argument("--corpus-size", type=int, default=CORPUS_SIZE, help=f"fixture: {CORPUS_SIZE}; for experiments")
+    ap.add_argument("--vocab-size", type=int, default=SPM_VOCAB,
+                    help=f"SentencePiece pieces (fixture: {SPM_VOCAB}; for experiments with small corpora)")
+    ap.add_argument("--max-steps", type=int, default=None,
+                    help="stop training after N optimizer steps (for experiments, not the fixture)")
     ap.add_argument("--check-corpus", action="store_true", help="only generate the corpus and check it")
+    ap.add_argument("--summary", help="also write the numbers README.md is rendered from to this JSON file")
+    ap.add_argument("--readme-from", metavar="SUMMARY_JSON",
+                    help="only re-render OUT/README.md from a --summary file (no corpus, no training)")
     args = ap.parse_args()
     globals()["THREADS"] = args.threads
+    if args.readme_from:
+        with open(args.readme_from, encoding="utf-8") as f:
+            write_readme(os.path.abspath(args.out), json.load(f))
+        return
 
     t_start, c_start = time.time(), time.process_time()
 
@@ -477,7 +509,7 @@ def main() -> None:
     out = t5f.start_output(args.out, SEED, THREADS)
 
     evals = {"long_heldout": protected["long_heldout"], "heldout": protected["heldout"]}
-    tok = t5f.make_tokenizer(corpus, corpus + [p for v in evals.values() for p in v], out, vocab_size=SPM_VOCAB)
+    tok = t5f.make_tokenizer(corpus, corpus + [p for v in evals.values() for p in v], out, vocab_size=args.vocab_size)
     sets = {"train": encode(tok, corpus[:RIDGE_TEXTS]), **{k: encode(tok, v) for k, v in evals.items()}}
     enc = encode(tok, corpus)
     log(f"tokenizer: {len(tok)} pieces; {sum(map(len, enc['ids'])):,} training tokens; "
@@ -506,7 +538,7 @@ def main() -> None:
     log(f"untrained: long held-out pooled {ev0['long_heldout']['pooled']['cos']:.4f} word "
         f"{ev0['long_heldout']['word']['cos']:.4f}; probes pooled {ev0['long_heldout']['pooled_probe']['cos']:.4f} "
         f"word {ev0['long_heldout']['word_probe']['cos']:.4f}")
-    tr = train(student, corpus, enc, teacher, log)
+    tr = train(student, corpus, enc, teacher, log, args.max_steps)
     ev = evaluate(student, sets, teach)
     for k in evals:
         log(f"trained {k}: pooled {ev[k]['pooled']['cos']:.4f} (top-1 {ev[k]['pooled']['top1']:.3f}, probe "
@@ -533,6 +565,9 @@ def main() -> None:
                "words_mean": sum(n_words) / len(n_words), "n_train_tokens": sum(map(len, enc["ids"])),
                "longest_shared_run": longest, "teacher_sha": teacher_sha}
     write_readme(out, summary)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=1)
     total = t5f.finish_output(out)
     assert total <= MAX_BYTES, f"{out} is {total:,} B, over the {MAX_BYTES:,} B budget"
     wall, cpu = time.time() - t_start, time.process_time() - c_start
