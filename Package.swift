@@ -26,6 +26,9 @@ let package = Package(
         .target(
             name: "CManifest", path: "Sources/CManifest",
             linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // Open MPI, dlopen'ed only when mpirun started the process, so plain runs need no MPI;
+        // its handles are resolved with dlsym, so building needs no MPI headers (Sources/CMPI).
+        .target(name: "CMPI", path: "Sources/CMPI", linkerSettings: [.linkedLibrary("dl")]),
         // Our own kernels: a bf16 GEMM on AVX-512 BF16 (OpenBLAS 0.3.21 in Debian has no sbgemm).
         .target(name: "CKernels", path: "Sources/CKernels"),
 
@@ -48,11 +51,18 @@ let package = Package(
             name: "SkrrRuntime", dependencies: ["SkrrSupport", "CBLAS", "CKernels", "CSentencePiece", "CManifest"],
             path: "Sources/Runtime"),
 
+        // Search across machines: MPI_COMM_WORLD, and a schedule scorer whose candidates are
+        // split over its ranks (results the same for any rank count).
+        .target(name: "SkrrDistributed", dependencies: ["SkrrPasses", "SkrrIR", "SkrrSupport", "CMPI"], path: "Sources/Distributed"),
+
         // The driver: typed options, calibration set-up, projection loading, reports and plots,
         // the compile and run jobs. Everything the command line does, testable without it.
         .target(
             name: "SkrrDriver",
-            dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation"],
+            dependencies: [
+                "SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrLowering", "SkrrBackend", "SkrrRuntime", "SkrrSupport", "SkrrEvaluation",
+                "SkrrDistributed",
+            ],
             path: "Sources/Driver",
             exclude: ["Prompts/NOTICE", "Prompts/long-heldout.txt"],
             resources: [.embedInCode("Prompts/parti-calibration.txt"), .embedInCode("Prompts/long-calibration.txt")]),
@@ -94,6 +104,11 @@ let package = Package(
             name: "DriverTests",
             dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: [
+                "SkrrDistributed", "SkrrDriver", "SkrrEvaluation", "SkrrFrontend", "SkrrPasses", "SkrrIR", "SkrrSupport", "SkrrTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Write a T5-v1.1-XXL-shaped T5EncoderModel checkpoint (bf16, ~9.5 GB, 5 shards) in seconds.
+"""Write a T5-v1.1-shaped T5EncoderModel checkpoint (bf16, XXL: ~9.5 GB in 5 shards) with numpy only.
 
-    python3 bench/make_large_checkpoint.py bench/out/t5-xxl            # all-zero weights (sparse, instant)
-    python3 bench/make_large_checkpoint.py bench/out/t5-xxl --pattern  # finite non-zero bf16 pattern
-    python3 bench/make_large_checkpoint.py DIR --num-layers 2          # smaller, same layout
+    python3 bench/make_large_checkpoint.py bench/out/t5-xxl                # seeded random weights (default)
+    python3 bench/make_large_checkpoint.py bench/out/t5-large --size large # 24-layer T5-v1.1-large shape
+    python3 bench/make_large_checkpoint.py bench/out/t5-xxl --seed 3       # other values, same shapes
+    python3 bench/make_large_checkpoint.py bench/out/t5-xxl --zeros        # all-zero weights (sparse, instant)
+    python3 bench/make_large_checkpoint.py DIR --num-layers 2              # smaller, same layout
+    python3 bench/make_large_checkpoint.py DIR --tokenizer fixtures/t5-trained  # with a tokenizer, for prompts
 
 The folder gets what transformers' save_pretrained writes for google/t5-v1_1-xxl's encoder
 (T5EncoderModel): config.json, model-0000K-of-0000N.safetensors and
-model.safetensors.index.json, with the same tensor names and shapes:
+model.safetensors.index.json, with the same tensor names and shapes (XXL; --size large has
+d_model 1024, d_ff 2816, 16 heads):
 
     shared.weight                                           [32128, 4096]
     encoder.block.{0..23}.layer.0.SelfAttention.{q,k,v,o}.weight   [4096, 4096]
@@ -18,12 +22,21 @@ model.safetensors.index.json, with the same tensor names and shapes:
     encoder.block.{i}.layer.1.layer_norm.weight             [4096]
     encoder.final_layer_norm.weight                         [4096]
 
-No torch, no big RAM: each shard's safetensors header is written with valid offsets, then the
-data region is either left to file.truncate() (default, --zeros: all-zero bf16, which is finite;
-the file is sparse, so it costs no disk until read) or filled with a repeated small finite bf16
-pattern in 64 MiB chunks (--pattern; needs ~9.5 GB of disk and some time).
+Values (default, --random): normal, from numpy's PCG64 seeded by (--seed, tensor name), so a
+tensor's values depend on neither the shard layout nor the chunk size; scaled as transformers
+initialises T5 so hidden states stay finite and O(1..10) through all layers: linear weights std
+1/sqrt(fan_in) (the input width), the query 1/sqrt(d_model * d_kv) (T5 does not scale its
+attention scores, the query does), embeddings std 1; and, unlike the init, norm gains
+1 + 0.1 * N(0, 1) and the relative-position table std 1, as trained ones are. Rounded to bf16 (nearest, ties to even) and written in chunks of 16 M values
+(~100 MB of RAM whatever the model). Random weights make every sub-block matter differently,
+so a search over them is not degenerate (with zeros every discrepancy is 0).
+--zeros leaves the data region to file.truncate() (all-zero bf16, sparse: no disk until read);
+--pattern repeats a small finite bf16 sequence (the earlier non-zero fill).
+--tokenizer DIR copies DIR's tokenizer files (spiece.model, tokenizer.json,
+tokenizer_config.json) so prompts (and a search's calibration prompts) can be encoded; any T5
+tokenizer whose ids fit the 32128-entry vocabulary works (fixtures/t5-trained has 1000).
 Shards are packed greedily in module order up to --max-shard-size bytes (default 2e9, i.e.
-transformers' "2GB"), which gives 5 shards for the full model; inside a shard tensors are
+transformers' "2GB"), which gives 5 shards for the full XXL model; inside a shard tensors are
 sorted by name, as the safetensors library does for same-dtype tensors.
 """
 
@@ -32,13 +45,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import struct
 import sys
+import zlib
 
 CHUNK = 64 << 20
+RANDOM_CHUNK = 16 << 20  # values generated at a time in --random mode
 
 XXL = dict(d_model=4096, d_kv=64, num_heads=64, d_ff=10240, num_layers=24, vocab_size=32128,
            relative_attention_num_buckets=32, relative_attention_max_distance=128)
+LARGE = dict(XXL, d_model=1024, num_heads=16, d_ff=2816)
+SIZES = {"xxl": XXL, "large": LARGE}
 
 
 def tensor_list(cfg: dict) -> list[tuple[str, list[int]]]:
@@ -94,10 +112,42 @@ def bf16_pattern_chunk() -> bytes:
     return (period * reps)[:CHUNK]
 
 
-def write_shard(path: str, entries, pattern: bytes | None) -> int:
+def scale(name: str, shape: list[int], cfg: dict) -> tuple[float, float]:
+    """(mean, std) of a tensor's values in --random mode: transformers' T5 initialisation
+    (T5PreTrainedModel._init_weights), except for norm gains and the position table."""
+    if name.endswith("layer_norm.weight"):
+        return 1.0, 0.1  # trained gains vary around 1; all-ones would make the norms trivial
+    if name == "shared.weight" or "relative_attention_bias" in name:
+        return 0.0, 1.0  # trained position tables are O(1..10), far from the init's 1/sqrt(d_model)
+    if name.endswith("SelfAttention.q.weight"):
+        # Scores are not scaled by 1/sqrt(d_kv) in T5; the query carries it, so scores stay O(1).
+        return 0.0, (cfg["d_model"] * cfg["d_kv"]) ** -0.5
+    return 0.0, shape[1] ** -0.5  # any other linear weight [out, in]: std 1/sqrt(fan_in)
+
+
+def random_chunks(name: str, shape: list[int], seed: int, cfg: dict):
+    """The tensor's values as bf16 bytes, RANDOM_CHUNK values at a time."""
+    import numpy as np
+
+    mean, std = scale(name, shape, cfg)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(name.encode())])))
+    left = nbytes(shape) // 2
+    while left > 0:
+        n = min(left, RANDOM_CHUNK)
+        values = rng.standard_normal(n, dtype=np.float32)
+        values *= np.float32(std)
+        values += np.float32(mean)
+        bits = values.view(np.uint32)
+        bits += np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1))  # round to nearest even
+        yield (bits >> np.uint32(16)).astype("<u2").tobytes()
+        left -= n
+
+
+def write_shard(path: str, entries, fill: str, seed: int, cfg: dict) -> int:
     header: dict = {"__metadata__": {"format": "pt"}}
     offset = 0
-    for name, shape in sorted(entries, key=lambda e: e[0]):
+    entries = sorted(entries, key=lambda e: e[0])
+    for name, shape in entries:
         b = nbytes(shape)
         header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + b]}
         offset += b
@@ -106,14 +156,19 @@ def write_shard(path: str, entries, pattern: bytes | None) -> int:
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
-        if pattern is None:
+        if fill == "zeros":
             f.truncate(8 + len(raw) + offset)
-        else:
+        elif fill == "pattern":
+            pattern = bf16_pattern_chunk()
             left = offset
             while left > 0:
                 n = min(left, len(pattern))
                 f.write(pattern[:n])  # chunk length is even, so every write stays bf16-aligned
                 left -= n
+        else:
+            for name, shape in entries:
+                for chunk in random_chunks(name, shape, seed, cfg):
+                    f.write(chunk)
     return offset
 
 
@@ -154,17 +209,31 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", help="output folder (created; e.g. bench/out/t5-xxl, which git ignores)")
     fill = ap.add_mutually_exclusive_group()
-    fill.add_argument("--zeros", dest="pattern", action="store_false",
-                      help="all-zero weights via file.truncate (default; sparse and instant)")
-    fill.add_argument("--pattern", dest="pattern", action="store_true",
+    fill.add_argument("--random", dest="fill", action="store_const", const="random",
+                      help="seeded normal weights scaled like a trained T5 (default)")
+    fill.add_argument("--zeros", dest="fill", action="store_const", const="zeros",
+                      help="all-zero weights via file.truncate (sparse and instant)")
+    fill.add_argument("--pattern", dest="fill", action="store_const", const="pattern",
                       help="fill with a repeated finite bf16 pattern (writes every byte)")
-    ap.add_argument("--num-layers", type=int, default=XXL["num_layers"])
+    ap.add_argument("--seed", type=int, default=0, help="seed of --random values (default 0)")
+    ap.add_argument("--size", choices=sorted(SIZES), default="xxl", help="model shape (default xxl)")
+    ap.add_argument("--num-layers", type=int, default=None, help="layers (default 24)")
     ap.add_argument("--max-shard-size", type=float, default=2e9, help="bytes per shard (default 2e9)")
+    ap.add_argument("--tokenizer", metavar="DIR", help="copy this folder's T5 tokenizer files into OUT")
     ap.add_argument("--force", action="store_true", help="overwrite existing model files in OUT")
-    ap.set_defaults(pattern=False)
+    ap.set_defaults(fill="random")
     args = ap.parse_args(argv)
 
-    cfg = dict(XXL, num_layers=args.num_layers)
+    tokenizer_files = []
+    if args.tokenizer:
+        tokenizer_files = [f for f in ("spiece.model", "tokenizer.json", "tokenizer_config.json")
+                           if os.path.exists(os.path.join(args.tokenizer, f))]
+        if not tokenizer_files:
+            print(f"{args.tokenizer} holds no tokenizer files", file=sys.stderr)
+            return 1
+    cfg = dict(SIZES[args.size])
+    if args.num_layers is not None:
+        cfg["num_layers"] = args.num_layers
     os.makedirs(args.out, exist_ok=True)
     if os.path.exists(os.path.join(args.out, "model.safetensors.index.json")) and not args.force:
         print(f"{args.out} already holds a checkpoint (use --force)", file=sys.stderr)
@@ -175,11 +244,10 @@ def main(argv=None) -> int:
 
     tensors = tensor_list(cfg)
     shards = pack_shards(tensors, int(args.max_shard_size))
-    pattern = bf16_pattern_chunk() if args.pattern else None
     weight_map, total = {}, 0
     for k, entries in enumerate(shards, 1):
         name = f"model-{k:05d}-of-{len(shards):05d}.safetensors"
-        size = write_shard(os.path.join(args.out, name), entries, pattern)
+        size = write_shard(os.path.join(args.out, name), entries, args.fill, args.seed, cfg)
         total += size
         for t, _ in entries:
             weight_map[t] = name
@@ -192,8 +260,11 @@ def main(argv=None) -> int:
         f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
     with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
         f.write(json.dumps(config_json(cfg), indent=2, sort_keys=True) + "\n")
+    for f in tokenizer_files:
+        shutil.copyfile(os.path.join(args.tokenizer, f), os.path.join(args.out, f))
+    what = {"random": f"random, seed {args.seed}", "zeros": "zeros, sparse", "pattern": "pattern"}[args.fill]
     print(f"{args.out}: {len(tensors)} tensors, {n_params / 1e9:.3f} B params, {total / 1e9:.2f} GB bf16 "
-          f"in {len(shards)} shards ({'pattern' if args.pattern else 'zeros, sparse'})")
+          f"in {len(shards)} shards ({what})")
     return 0
 
 

@@ -46,8 +46,9 @@ for dtype in f32 bf16; do
             run "torchf32-$dtype-$workload" $PY bench/torch_encode.py "$model" "$ids" --iters "$iters" --warmup "$warm" --dtype float32
         fi
         run "skrrc-$dtype-$workload" "$BIN" steady "$model" "$ids" --iters "$iters" --warmup "$warm"
-        if [[ $dtype == bf16 ]] && grep -q avx512_bf16 /proc/cpuinfo; then
-            # skrrc computing in bf16 (AVX-512 BF16 kernel): the like-for-like match of PyTorch's bf16 row.
+        if [[ $dtype == bf16 ]] && grep -qE 'avx512_bf16|avx2' /proc/cpuinfo; then
+            # skrrc computing in bf16 (AVX-512 BF16 kernel, or with AVX2 the exact kernel on rounded
+            # activations): the like-for-like match of PyTorch's bf16 row.
             run "skrrcbf16-$dtype-$workload" "$BIN" steady "$model" "$ids" --iters "$iters" --warmup "$warm" --compute bf16
         fi
     done

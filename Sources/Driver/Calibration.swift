@@ -5,11 +5,47 @@ import SkrrPasses
 import SkrrRuntime
 import SkrrSupport
 
+/// Where calibration prompts come from (`--calib long|parti|FILE`).
+public enum CalibrationSource: Equatable, Sendable, CustomStringConvertible {
+    /// The built-in long prompts (100–250 T5 tokens, like the captions T2I users write and the
+    /// Skrr paper calibrates on).
+    case long
+    /// The built-in PartiPrompts (short).
+    case parti
+    /// A UTF-8 file, one prompt per line.
+    case file(String)
+
+    /// `long` and `parti` name the built-in sets; anything else is a path (write `./long` for a
+    /// file called `long`).
+    public init(_ text: String) {
+        switch text {
+        case "long": self = .long
+        case "parti": self = .parti
+        default: self = .file(text)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .long: return "long"
+        case .parti: return "parti"
+        case let .file(path): return path
+        }
+    }
+
+    func prompts() throws -> [String] {
+        switch self {
+        case .long: return BuiltinPrompts.long
+        case .parti: return BuiltinPrompts.parti
+        case let .file(path): return try PromptFiles.readNonEmpty(path)
+        }
+    }
+}
+
 /// How D is measured for a compile: which prompts, which pipeline, which projection.
 public struct CalibrationOptions: Sendable {
     public var pipeline: PipelineKind = .generic
-    /// A prompt file (one per line); nil: the built-in set.
-    public var promptFile: String?
+    public var source = CalibrationSource.parti
     /// How many of the prompts to use (the first N).
     public var size = 128
     /// The denoiser whose text projection D is measured after (`--projection`).
@@ -45,6 +81,7 @@ public final class Calibration {
     public let nullPrompt: [Int32]
     public let heldOutPrompts: [[Int32]]?
     public let projection: Projection?
+    public let source: CalibrationSource
     let searchCompute: ComputePrecision
     let weights: SourceWeights
 
@@ -55,12 +92,19 @@ public final class Calibration {
         reads = PipelineReads.of(options.pipeline, clip: model.config.causal)
         let tokenizer = try TokenizerLoading.load(try Lowering.lower(model).tokenizer)
         weights = try SourceWeights(model: model)
-        let texts = try options.promptFile.map(PromptFiles.readNonEmpty) ?? BuiltinPrompts.parti
+        source = options.source
+        let texts = try options.source.prompts()
         let limit = preset.truncationLength(maxPositions: model.config.maxPositions)
         prompts = try texts.prefix(options.size).map { try tokenizer.encode($0, maxLength: limit) }
         nullPrompt = try tokenizer.encode("", maxLength: limit)
         projection = try options.projection.map { try ProjectionLoading.load($0, encoderWidth: model.config.hiddenSize) }
         heldOutPrompts = try options.heldOut.map { try PromptFiles.readNonEmpty($0).map { try tokenizer.encode($0, maxLength: limit) } }
+    }
+
+    /// Mean tokens per calibration prompt as the preset tokenises them (end token included,
+    /// padding not).
+    public var meanTokens: Double {
+        Double(prompts.reduce(0) { $0 + $1.count }) / Double(max(prompts.count, 1))
     }
 
     /// What the pipeline reads from this encoder: every method is scored on exactly that.
@@ -109,38 +153,58 @@ public final class Calibration {
             handle.built.append(scorer)
             return scorer
         }
-        context.analyses.register(.screeningScorers, SubsetScorers(calibration: self, objective: objective, handle: handle))
+        let subsets = SubsetScorers(calibration: self, objective: objective)
+        context.analyses.register(.screeningScorers, subsets)
+        context.analyses.register(.foldScorers, subsets)
         return handle
     }
 }
 
-/// Screening scorers: the same D on evenly spread subsets of the calibration prompts.
-final class SubsetScorers: ScreeningScorers {
+/// The same D on parts of the calibration prompts: evenly spread subsets (screening) and
+/// disjoint folds (robust re-use).
+final class SubsetScorers: ScreeningScorers, FoldScorers {
     let calibration: Calibration
     let objective: ScoringObjective
-    let handle: ScorerHandle
     private var built: [Int: DiscrepancyScorer] = [:]
+    private var folds: [Int: [DiscrepancyScorer]] = [:]
 
-    init(calibration: Calibration, objective: ScoringObjective, handle: ScorerHandle) {
+    init(calibration: Calibration, objective: ScoringObjective) {
         self.calibration = calibration
         self.objective = objective
-        self.handle = handle
     }
 
     var calibrationPromptCount: Int { calibration.prompts.count }
 
-    func scorer(prompts: Int) throws -> any ScheduleScorer {
+    func scorer(prompts: Int) throws -> any ScheduleScorer { try discrepancyScorer(prompts: prompts) }
+
+    func scorers(folds count: Int) throws -> [any ScheduleScorer] { try discrepancyScorers(folds: count) }
+
+    func discrepancyScorer(prompts: Int) throws -> DiscrepancyScorer {
         if let scorer = built[prompts] { return scorer }
         let scorer = try calibration.scorer(objective, prompts: calibration.evenlySpread(prompts))
         built[prompts] = scorer
         return scorer
+    }
+
+    /// Prompt i goes to fold i mod `count`.
+    func discrepancyScorers(folds count: Int) throws -> [DiscrepancyScorer] {
+        if let made = folds[count] { return made }
+        let prompts = calibration.prompts
+        guard count <= prompts.count else {
+            throw SkrrError(key: "reuse-rewrite", "folds=\(count) needs at least \(count) calibration prompts, got \(prompts.count)")
+        }
+        let made = try (0..<count).map { fold in
+            try calibration.scorer(objective, prompts: prompts.indices.filter { $0 % count == fold }.map { prompts[$0] })
+        }
+        folds[count] = made
+        return made
     }
 }
 
 /// The full-set scorer a compile built, if any pass asked for one: the report reads its work
 /// counters (screening work is in skip-search's own record, per step).
 public final class ScorerHandle {
-    var built: [DiscrepancyScorer] = []
+    var built: [any ScheduleScorer] = []
 
     public var statistics: ScorerStatistics? { built.first?.statistics }
 }

@@ -22,10 +22,19 @@ public enum CompileJob {
 
     @discardableResult
     public static func run(_ options: CompileOptions) throws -> Outcome {
+        // MPI hook (Distribution.swift): under mpirun this process is one rank of a job; only
+        // rank 0 writes, and an error on any rank ends every rank.
+        if let distribution = try Distribution.join() {
+            return distribution.running { try compile(distribution.localOptions(options), distribution) }
+        }
+        return try compile(options, nil)
+    }
+
+    static func compile(_ options: CompileOptions, _ distribution: Distribution?) throws -> Outcome {
         let started = ProgressBar.now()
         let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
         if options.weightCheck { try WeightScan.check(imported) }
-        var manager = try options.passManager()
+        var manager = try options.passManager(parameters: imported.ir.sourceParameters)
         manager.instrumentations.append(ProgressBars())
         if options.verifyEach { manager.instrumentations.append(VerifyEachPass()) }
         if let filter = options.printIRAfter { manager.instrumentations.append(PrintIRAfter(filter, sink: StandardStreams.err)) }
@@ -34,12 +43,15 @@ public enum CompileJob {
         let calibration = measures || options.calibration.heldOut != nil
             ? try Calibration(model: imported.ir, options: options.calibration) : nil
         let context = PassContext()
-        let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective) : nil
+        // MPI hook (Distribution.swift): the ranks split the search's candidates.
+        let scorer = measures ? calibration?.provideAnalyses(to: context, objective: options.method.objective, sharedBy: distribution) : nil
         var journal: CheckpointFile?
         if let path = options.checkpoint, let calibration {
             let file = try CheckpointFile(path: path, fingerprint: Fingerprint.fields(
                 model: imported.ir, calibration: calibration, pipeline: manager.pipeline, objective: options.method.objective))
             file.currentWork = { scorer?.statistics }
+            // MPI hook: every rank reads the checkpoint before rank 0, the only writer, saves again.
+            try distribution?.shareCheckpoint(file)
             context.analyses.register(.journal, file)
             journal = file
         }
@@ -56,7 +68,9 @@ public enum CompileJob {
 
         let heldOut = try calibration?.heldOutDiscrepancy(of: result)
         for record in context.records { StandardStreams.err("\(record.pass): \(record.summary)\n") }
-        let work = journal.map { $0.total(scorer?.statistics) } ?? scorer?.statistics
+        // MPI hook (Distribution.swift): the work of all ranks, as one process counts it (collective).
+        let thisRun = try distribution?.gatheredWork() ?? scorer?.statistics
+        let work = journal.map { $0.total(thisRun) } ?? thisRun
         if options.prunes {
             let summary = PruneSummary.text(
                 source: imported.ir, result: result, method: options.passes == nil ? options.method.rawValue : "custom pipeline",
@@ -75,7 +89,7 @@ public enum CompileJob {
                 source: imported.ir, result: result, method: method, pipeline: options.calibration.pipeline.rawValue,
                 sparsityTarget: options.level == .prune ? options.sparsity : nil, context: context,
                 evalDiscrepancy: heldOut, work: work, searchCompute: options.calibration.searchCompute.rawValue,
-                seconds: ProgressBar.now() - started)
+                calibration: calibration, seconds: ProgressBar.now() - started)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(source: imported.ir, result: result, context: context, heldOutDiscrepancy: heldOut, work: work)

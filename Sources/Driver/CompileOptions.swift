@@ -27,10 +27,13 @@ public struct CompileOptions: Sendable {
     public var method: PruneMethod = .skrr
     public var sparsity = 0.3
     public var beam = 3
-    /// Screen skip-search's candidates on this many calibration prompts (0: off; nil: the default).
+    /// Screen skip-search's candidates on this many calibration prompts (0: off; nil: the default,
+    /// `defaultScreen(parameters:)`).
     public var screen: Int?
     /// Where the search saves its state after every step, and resumes from.
     public var checkpoint: String?
+    /// Calibration folds a re-use must lower D on (1: the paper's plain rule; nil: the default).
+    public var reuseFolds: Int?
     public var calibration = CalibrationOptions()
     /// A pass pipeline run instead of `-O`.
     public var passes: String?
@@ -62,6 +65,10 @@ public struct CompileOptions: Sendable {
         if beam < 1 { throw UsageError("--beam must be at least 1") }
         if calibration.size < 1 { throw UsageError("--calib-size must be at least 1") }
         if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
+        if let reuseFolds, reuseFolds < 1 { throw UsageError("--reuse-folds must be at least 1 (1: the plain rule), got \(reuseFolds)") }
+        if reuseFolds != nil && passes != nil {
+            throw UsageError("--reuse-folds applies to -O prune; with --passes write it as reuse-rewrite{folds=K}")
+        }
         if screen != nil && passes != nil {
             throw UsageError("--screen applies to -O prune; with --passes write it as skip-search{... screen=N}")
         }
@@ -77,16 +84,35 @@ public struct CompileOptions: Sendable {
         _ = try passManager()
     }
 
-    /// The pass pipeline: `--passes` when given, else what `-O` names.
-    public func pipeline() throws -> [PassInvocation] {
+    /// Models at least this large are screened by default.
+    public static let screenedModelParameters = 1_000_000_000
+    /// Calibration prompts a default screen scores every candidate on.
+    public static let defaultScreenPrompts = 16
+
+    /// `--screen`'s default for a model of `parameters` parameters: 16 prompts from 1 B parameters
+    /// up (T5-XXL and the other encoders of SD3, FLUX and PixArt), off below. Screening on 16
+    /// prompts chose the same sets with the same held-out D as the full search on t5-trained and
+    /// all-MiniLM-L6-v2 at 25/33/40 % with ~3× less total work (bench/screening.py, BENCHMARKS.md);
+    /// small models keep the paper's exhaustive step, where the saving is minutes, and a large
+    /// model's search is hours per step without it. nil (model unknown yet): off.
+    public static func defaultScreen(parameters: Int?) -> Int {
+        guard let parameters, parameters >= screenedModelParameters else { return 0 }
+        return defaultScreenPrompts
+    }
+
+    /// The pass pipeline: `--passes` when given, else what `-O` names for a model of `parameters`
+    /// parameters (which sets the default screen).
+    public func pipeline(parameters: Int? = nil) throws -> [PassInvocation] {
         if let passes { return try PipelineParser.parse(passes) }
-        return level == .prune ? method.pipeline(sparsity: sparsity, beam: beam, screen: screen ?? 0) : []
+        guard level == .prune else { return [] }
+        return method.pipeline(sparsity: sparsity, beam: beam, screen: screen ?? Self.defaultScreen(parameters: parameters),
+                               reuseFolds: reuseFolds ?? 1)
     }
 
     /// The pipeline, validated (names, options), as a manager ready to run.
-    public func passManager() throws -> PassManager {
+    public func passManager(parameters: Int? = nil) throws -> PassManager {
         do {
-            return try PassManager(pipeline())
+            return try PassManager(pipeline(parameters: parameters))
         } catch let error as SkrrError {
             throw UsageError(error.description)
         }

@@ -6,7 +6,7 @@ import SkrrSupport
 public enum PruneReport {
     public static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
                             context: PassContext, evalDiscrepancy: Double?, work: ScorerStatistics?, searchCompute: String,
-                            seconds: Double) -> JSONValue {
+                            calibration: Calibration?, seconds: Double) -> JSONValue {
         var reused: [(key: String, value: JSONValue)] = []
         var skipped: [JSONValue] = []
         for (slot, entry) in result.schedule.enumerated() {
@@ -55,6 +55,15 @@ public enum PruneReport {
             })),
             ("search_compute", .string(searchCompute)),
             ("resumed_steps", .number(resumed)),
+            ("reuse_decisions", .array((context.last(ReuseRecord.self)?.decisions ?? []).map {
+                .object([("slot", .number($0.slot)), ("source", .number($0.source)), ("d_before", .number($0.before)),
+                         ("d_with", .number($0.after)), ("folds_lowered", .number($0.foldsLowered)), ("folds", .number($0.folds)),
+                         ("accepted", .bool($0.accepted)), ("plain_rule_accepts", .bool($0.plainRuleAccepts))])
+            })),
+            ("calibration", calibration.map {
+                .object([("source", .string($0.source.description)), ("prompts", .number($0.prompts.count)),
+                         ("mean_tokens", .number(($0.meanTokens * 10).rounded() / 10))])
+            } ?? .null),
             ("seconds", .number((seconds * 1000).rounded() / 1000)),
         ])
     }

@@ -1,3 +1,5 @@
+import SkrrSupport
+
 /// What one pass did, appended to the context by the pass itself. Each pass has its own record
 /// type, so no pass overwrites what another recorded; reports read the records they understand.
 public protocol PassRecord: Sendable {
@@ -75,16 +77,52 @@ public struct ReuseRecord: PassRecord {
             self.source = source
         }
     }
+    /// One skipped slot's decision: its better source, D before and with it, on how many folds
+    /// it lowered D, and whether it was taken. `after < before` is what the paper's plain rule
+    /// would have taken.
+    public struct Decision: Equatable, Sendable {
+        public let slot: Int
+        public let source: Int
+        public let before: Double
+        public let after: Double
+        public let foldsLowered: Int
+        public let folds: Int
+        public let accepted: Bool
+        public var plainRuleAccepts: Bool { after < before }
+    }
     public let pass: String
     /// Accepted rewrites, in the order they were made (ascending slot).
     public let rewrites: [Rewrite]
     public let finalDiscrepancy: Double
+    public let decisions: [Decision]
+    /// Folds a re-use had to lower D on (1: the plain rule).
+    public let folds: Int
     /// Decisions restored from a checkpoint rather than measured.
     public let resumedDecisions: Int
     public var discrepancy: Double? { finalDiscrepancy }
     public var summary: String {
-        rewrites.isEmpty ? "no re-use lowered D; D = \(finalDiscrepancy)"
+        var text = rewrites.isEmpty ? "no re-use lowered D; D = \(finalDiscrepancy)"
             : "re-used \(rewrites.map { "\($0.slot)←\($0.source)" }.joined(separator: ", ")); D = \(finalDiscrepancy)"
+        let refused = decisions.filter { $0.plainRuleAccepts && !$0.accepted }
+        if !refused.isEmpty {
+            text += "; refused (lowered D on fewer than \(folds) folds): "
+                + refused.map { "\($0.slot)←\($0.source) (\($0.foldsLowered)/\($0.folds))" }.joined(separator: ", ")
+        }
+        return text
+    }
+}
+
+extension ReuseRecord.Decision {
+    var json: JSONValue {
+        .object([("slot", .number(slot)), ("source", .number(source)), ("before", .number(before)), ("after", .number(after)),
+                 ("folds_lowered", .number(foldsLowered)), ("folds", .number(folds)), ("accepted", .bool(accepted))])
+    }
+
+    init?(json: JSONValue) {
+        guard let slot = json["slot"]?.intValue, let source = json["source"]?.intValue, let before = json["before"]?.doubleValue,
+              let after = json["after"]?.doubleValue, let lowered = json["folds_lowered"]?.intValue,
+              let folds = json["folds"]?.intValue, let accepted = json["accepted"]?.boolValue else { return nil }
+        self.init(slot: slot, source: source, before: before, after: after, foldsLowered: lowered, folds: folds, accepted: accepted)
     }
 }
 

@@ -13,16 +13,18 @@ public enum PruneMethod: String, CaseIterable, Sendable {
     case laco
 
     /// The pass pipeline the method runs; `screen` > 0 screens skip-search's candidates on that
-    /// many prompts. The scoring differences (FinerCut's plain MSE) are the driver's: passes only
+    /// many prompts; `reuseFolds` > 1 makes re-use hold on that many calibration folds. The scoring differences (FinerCut's plain MSE) are the driver's: passes only
     /// ask for "the" scorer.
-    public func pipeline(sparsity: Double, beam: Int, screen: Int = 0) -> [PassInvocation] {
+    public func pipeline(sparsity: Double, beam: Int, screen: Int = 0, reuseFolds: Int = 1) -> [PassInvocation] {
         let search = { (beam: Int) in
             PassInvocation(name: SkipSearch.name, options: [("sparsity", "\(sparsity)"), ("beam", "\(beam)")]
                 + (screen > 0 ? [("screen", "\(screen)")] : []))
         }
         let dwe = PassInvocation(name: DeadWeightElim.name)
         switch self {
-        case .skrr: return [search(beam), PassInvocation(name: ReuseRewrite.name), dwe]
+        case .skrr:
+            let reuse = PassInvocation(name: ReuseRewrite.name, options: reuseFolds > 1 ? [("folds", "\(reuseFolds)")] : [])
+            return [search(beam), reuse, dwe]
         case .skipOnly: return [search(beam), dwe]
         case .finercut: return [search(1), dwe]
         case .shortgpt: return [PassInvocation(name: ShortGPTPrune.name, options: [("sparsity", "\(sparsity)")]), dwe]

@@ -1,27 +1,43 @@
 import SkrrIR
 import SkrrSupport
 
-/// The re-use phase (docs/architecture.md §4): for each skipped slot in ascending order, try running the
-/// nearest originally-kept sub-block of the same kind before it and after it; take the better
-/// of the two only if it strictly lowers D. Sources are always originally kept sub-blocks (no
-/// chains), and one source may serve several slots. Re-use adds no parameters.
+/// The re-use phase (docs/architecture.md §4): for each skipped slot in ascending order, try
+/// running the nearest originally-kept sub-block of the same kind before it and after it; take
+/// the better of the two only if it strictly lowers D. Sources are always originally kept
+/// sub-blocks (no chains), and one source may serve several slots. Re-use adds no parameters.
+///
+/// `folds=K` (K ≥ 2) makes acceptance robust: the re-use must also lower D on each of K disjoint
+/// folds of the calibration prompts, so a change that helps a few prompts by chance and hurts the
+/// rest is refused. K = 1 is the paper's plain rule. Every decision is recorded, with what the
+/// plain rule would have done at that point.
 public struct ReuseRewrite: ModelPass {
     public static let name = "reuse-rewrite"
     public static let summary = "re-run a neighbouring kept sub-block in a skipped slot where that lowers D"
+    public static let optionNames = ["folds"]
 
-    public var requiredAnalyses: [AnalysisID] { [AnalysisKey.scheduleScorer.id] }
+    /// Calibration folds a re-use must lower D on (1: the plain rule).
+    public let folds: Int
 
-    public init() {}
-    public init(options: PassOptions) {}
+    public init(folds: Int = 1) { self.folds = folds }
+
+    public init(options: PassOptions) throws {
+        folds = try options.int("folds", default: 1, in: 1...64)
+    }
+
+    public var requiredAnalyses: [AnalysisID] {
+        folds > 1 ? [AnalysisKey.scheduleScorer.id, AnalysisKey.foldScorers.id] : [AnalysisKey.scheduleScorer.id]
+    }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
         let scorer = try context.analysis(.scheduleScorer, for: Self.name)
+        let foldScorers = folds > 1 ? try context.analysis(.foldScorers, for: Self.name).scorers(folds: folds) : []
         let originallyKept = model.schedule.indices.filter { model.schedule[$0] == .run($0) }
         var state: ReuseState
         if let saved = try ReuseState.restore(context.restoredState(Self.name), slots: model.schedule.count) {
             state = saved
         } else {
             state = ReuseState(schedule: model.schedule, current: try scorer.score([model.schedule], base: model.schedule)[0])
+            state.currentFolds = try foldScorers.map { try $0.score([model.schedule], base: model.schedule)[0] }
         }
         for slot in model.schedule.indices where model.schedule[slot] == .skip && slot > state.lastDecided {
             let sameKind = originallyKept.filter { model.subBlocks[$0].kind == model.subBlocks[slot].kind }
@@ -34,19 +50,30 @@ public struct ReuseRewrite: ModelPass {
             }
             let scores = try scorer.score(candidates, base: state.schedule)
             // The earlier source wins ties between the two.
-            if let best = scores.indices.min(by: { scores[$0] < scores[$1] }), scores[best] < state.current {
+            let best = scores.indices.min { scores[$0] < scores[$1] }!
+            let plainAccepts = scores[best] < state.current
+            var foldScores: [Double] = []
+            if plainAccepts {
+                foldScores = try foldScorers.map { try $0.score([candidates[best]], base: state.schedule)[0] }
+            }
+            let foldsLowered = zip(foldScores, state.currentFolds).filter { $0 < $1 }.count
+            let accepted = plainAccepts && foldsLowered == foldScorers.count
+            state.decisions.append(ReuseRecord.Decision(
+                slot: slot, source: sources[best], before: state.current, after: scores[best],
+                foldsLowered: plainAccepts ? foldsLowered : 0, folds: foldScorers.count, accepted: accepted))
+            if accepted {
                 state.schedule = candidates[best]
                 state.current = scores[best]
+                state.currentFolds = foldScores
                 state.rewrites.append(ReuseRecord.Rewrite(slot: slot, source: sources[best]))
             }
             state.lastDecided = slot
-            state.decisions += 1
             try context.saveState(Self.name, state.json)
         }
         var result = model
         result.schedule = state.schedule
         context.record(ReuseRecord(pass: Self.name, rewrites: state.rewrites, finalDiscrepancy: state.current,
-                                   resumedDecisions: state.restoredDecisions))
+                                   decisions: state.decisions, folds: folds, resumedDecisions: state.restoredDecisions))
         return result
     }
 }
@@ -55,10 +82,12 @@ public struct ReuseRewrite: ModelPass {
 struct ReuseState {
     var schedule: [Slot]
     var current: Double
+    /// D of the current schedule on each fold (empty under the plain rule).
+    var currentFolds: [Double] = []
     var rewrites: [ReuseRecord.Rewrite] = []
+    var decisions: [ReuseRecord.Decision] = []
     /// The last skipped slot decided (-1: none yet).
     var lastDecided = -1
-    var decisions = 0
     /// Decisions loaded from a checkpoint.
     var restoredDecisions = 0
 
@@ -71,9 +100,10 @@ struct ReuseState {
         .object([
             ("schedule", .array(schedule.map { if case let .run(s) = $0 { return .number(s) } else { return .number(-1) } })),
             ("d", .number(current)),
+            ("fold_d", .array(currentFolds.map { .number($0) })),
             ("rewrites", .array(rewrites.map { .array([.number($0.slot), .number($0.source)]) })),
+            ("decisions", .array(decisions.map(\.json))),
             ("last_decided", .number(lastDecided)),
-            ("decisions", .number(decisions)),
         ])
     }
 
@@ -81,7 +111,8 @@ struct ReuseState {
         guard let value else { return nil }
         guard let entries = value["schedule"]?.arrayValue?.compactMap(\.intValue), entries.count == slots,
               let d = value["d"]?.doubleValue, let pairs = value["rewrites"]?.arrayValue,
-              let last = value["last_decided"]?.intValue, let decisions = value["decisions"]?.intValue else {
+              let foldD = value["fold_d"]?.arrayValue?.compactMap(\.doubleValue),
+              let last = value["last_decided"]?.intValue, let decisions = value["decisions"]?.arrayValue else {
             throw SkrrError(key: "reuse-rewrite checkpoint", "is missing fields or malformed")
         }
         var state = ReuseState(schedule: entries.map { $0 < 0 ? .skip : .run($0) }, current: d)
@@ -91,9 +122,15 @@ struct ReuseState {
             }
             return ReuseRecord.Rewrite(slot: pair[0], source: pair[1])
         }
+        state.currentFolds = foldD
+        state.decisions = try decisions.map {
+            guard let decision = ReuseRecord.Decision(json: $0) else {
+                throw SkrrError(key: "reuse-rewrite checkpoint", "a decision is malformed")
+            }
+            return decision
+        }
         state.lastDecided = last
-        state.decisions = decisions
-        state.restoredDecisions = decisions
+        state.restoredDecisions = state.decisions.count
         return state
     }
 }

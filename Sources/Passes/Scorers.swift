@@ -52,3 +52,9 @@ public protocol ScreeningScorers: AnyObject {
     /// subset), plus the null prompt when D has that term.
     func scorer(prompts: Int) throws -> any ScheduleScorer
 }
+
+/// Scorers of the same D on disjoint folds of the calibration prompts (prompt i is in fold
+/// i mod K), for decisions that must hold on every fold, not only on the whole set.
+public protocol FoldScorers: AnyObject {
+    func scorers(folds: Int) throws -> [any ScheduleScorer]
+}

@@ -21,6 +21,11 @@ extension AnalysisKey where Value == any ScreeningScorers {
     public static var screeningScorers: Self { Self("screening-scorers") }
 }
 
+extension AnalysisKey where Value == any FoldScorers {
+    /// Fold scorers for reuse-rewrite's robust acceptance (`folds=K`).
+    public static var foldScorers: Self { Self("fold-scorers") }
+}
+
 extension PassContext {
     /// The journal entry of the running pass: `<position in the pipeline>:<pass name>`, so two
     /// runs of the same pass in one pipeline keep separate states.

@@ -36,8 +36,11 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "skrr | skip-only | finercut | shortgpt | laco.")
     var method: PruneMethod = .skrr
 
-    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off).")
+    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off; default: 16 for models of 1 B parameters or more, else off).")
     var screen: Int?
+
+    @Option(name: .long, help: "Accept a re-use only if it lowers D on each of K folds of the calibration prompts (1: the paper's plain rule).")
+    var reuseFolds: Int?
 
     @Option(name: .long, help: "f32 | bf16: the arithmetic candidates are scored with (bf16: bf16-stored weights multiply in bf16).")
     var searchCompute: ComputePrecision = .f32
@@ -51,7 +54,7 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "The denoiser (.safetensors, index, or diffusers folder) whose text projection D is measured after.")
     var projection: String?
 
-    @Option(name: .long, help: "Calibration prompts, one per line (default: the built-in set).")
+    @Option(name: .long, help: "Calibration prompts: long | parti (built-in sets) | FILE (one prompt per line).")
     var calib: String?
 
     @Option(name: .long, help: "How many calibration prompts to use.")
@@ -95,11 +98,12 @@ struct Compile: ParsableCommand {
         o.sparsity = sparsity
         o.beam = beam
         o.screen = screen
+        o.reuseFolds = reuseFolds
         o.checkpoint = checkpoint
         o.calibration.searchCompute = searchCompute
         o.calibration.pipeline = pipeline
         o.calibration.projection = projection
-        o.calibration.promptFile = calib
+        o.calibration.source = calib.map(CalibrationSource.init) ?? o.calibration.source
         o.calibration.size = calibSize
         o.calibration.heldOut = eval
         o.passes = passes

@@ -49,6 +49,24 @@ import Testing
         #expect(try options.pipeline().map(\.description) == ["dead-weight-elim"])
     }
 
+    /// Screening is on by default from 1 B parameters (T5-XXL: 4.76 B) and off below; an explicit
+    /// --screen wins either way, and the resolved value is what the pipeline (and so the report,
+    /// the runtime file's pass list and the checkpoint's fingerprint) records.
+    @Test func largeModelsAreScreenedByDefault() throws {
+        var options = CompileOptions(model: "m")
+        options.level = .prune
+        options.sparsity = 0.4
+        func search(_ parameters: Int?) throws -> String { try options.pipeline(parameters: parameters).first!.description }
+        #expect(try search(nil) == "skip-search{sparsity=0.4 beam=3}")
+        #expect(try search(999_999_999) == "skip-search{sparsity=0.4 beam=3}")
+        #expect(try search(1_000_000_000) == "skip-search{sparsity=0.4 beam=3 screen=16}")
+        #expect(try search(4_762_310_656) == "skip-search{sparsity=0.4 beam=3 screen=16}")
+        options.screen = 0
+        #expect(try search(4_762_310_656) == "skip-search{sparsity=0.4 beam=3}")
+        options.screen = 8
+        #expect(try search(1_000) == "skip-search{sparsity=0.4 beam=3 screen=8}")
+    }
+
     /// -O prune on the tiny T5: the outcome carries the records the report is made from, and the
     /// written report agrees with them.
     @Test func pruneOutcomeAndReportAgree() throws {
@@ -77,7 +95,7 @@ import Testing
         let dir = TestPaths.makeTemporaryDirectory()
         var options = CompileOptions(model: TestPaths.fixture("t5-v1_1"))
         options.out = dir + "/m.skrr"
-        options.calibration.promptFile = dir + "/does-not-exist.txt"  // never read
+        options.calibration.source = .file(dir + "/does-not-exist.txt")  // never read
         let outcome = try CompileJob.run(options)
         #expect(outcome.work == nil && outcome.context.records.isEmpty)
         #expect(try RuntimeFile(path: dir + "/m.skrr").preset.name == "generic")

@@ -148,3 +148,48 @@ import Testing
         #expect(notes.lines.allSatisfy { $0.contains("elapsed, ETA") })
     }
 }
+
+/// reuse-rewrite{folds=K}: a re-use is taken only when it lowers D on the whole set and on every
+/// fold; the record says what the plain rule would have done.
+@Suite struct RobustReuseTests {
+    final class Folds: FoldScorers {
+        let scorers: [ScriptedScorer]
+        init(_ scorers: [ScriptedScorer]) { self.scorers = scorers }
+        func scorers(folds: Int) throws -> [any ScheduleScorer] { Array(scorers.prefix(folds)) }
+    }
+
+    let model = TinyModels.t5(layers: 3)
+    // Skip 1 and 3 (the two cheapest FFNs); re-use candidates: 1 ← 5 and 3 ← 5 (nearest kept FFNs).
+    let costs: [Int: Double] = [0: 9, 1: 1, 2: 9, 3: 1, 4: 9, 5: 9]
+
+    func run(folds: [ScriptedScorer], k: Int) throws -> (ModelIR, ReuseRecord) {
+        let full = ScriptedScorer(cost: costs, reuse: [1: [5: -0.5], 3: [5: -0.4]])
+        let context = PassContext(scheduleScorer: full)
+        context.analyses.register(.foldScorers, Folds(folds))
+        let skipped = try SkipSearch(sparsity: 0.2, beam: 1).run(model, context: context)
+        #expect(skipped.schedule[1] == .skip && skipped.schedule[3] == .skip)
+        let result = try ReuseRewrite(folds: k).run(skipped, context: context)
+        return (result, try #require(context.last(ReuseRecord.self)))
+    }
+
+    @Test func aReuseThatOneFoldDislikesIsRefused() throws {
+        // Fold 0 agrees with the full set on both; fold 1 is hurt by 3 ← 5.
+        let folds = [ScriptedScorer(cost: costs, reuse: [1: [5: -0.5], 3: [5: -0.4]]),
+                     ScriptedScorer(cost: costs, reuse: [1: [5: -0.2], 3: [5: 0.3]])]
+        let (result, record) = try run(folds: folds, k: 2)
+        #expect(result.schedule[1] == .run(5))
+        #expect(result.schedule[3] == .skip)
+        #expect(record.decisions.map(\.accepted) == [true, false])
+        #expect(record.decisions.map(\.plainRuleAccepts) == [true, true])
+        #expect(record.decisions[1].foldsLowered == 1 && record.decisions[1].folds == 2)
+        #expect(record.summary.contains("refused (lowered D on fewer than 2 folds): 3←5 (1/2)"))
+    }
+
+    @Test func oneFoldIsThePlainRule() throws {
+        let (result, record) = try run(folds: [], k: 1)
+        #expect(result.schedule[1] == .run(5) && result.schedule[3] == .run(5))
+        #expect(record.decisions.allSatisfy { $0.accepted == $0.plainRuleAccepts })
+        #expect(ReuseRewrite(folds: 1).requiredAnalyses == [AnalysisKey.scheduleScorer.id])
+        #expect(ReuseRewrite(folds: 3).requiredAnalyses.contains(AnalysisKey.foldScorers.id))
+    }
+}

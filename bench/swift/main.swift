@@ -12,6 +12,9 @@
 //       little-endian f32 `[batch, length, width]` (bench/check_parity.py reads it).
 //   skrr-bench peak [--size 2048] [--reps 3]
 //       sgemm size³ GFLOP/s on OpenBLAS's threads and on one thread.
+//   skrr-bench gemm [--m LIST] [--shapes OUTxIN,...] [--threads LIST] [--reps 5] [--kernel packed|panels]
+//       exact products with bf16-stored weights vs sgemm on the same matrices in f32, and the
+//       previous whole-matrix widening (GEMMBench.swift).
 //
 // MODEL is a Hugging Face model directory (bench/make_bench_model.py writes one); IDS holds one
 // sequence per line, ids separated by spaces. No tokenizer is involved.
@@ -192,7 +195,7 @@ func steady(_ args: Arguments) throws {
     let loaded = try load(model)
     let compute = args.options["--compute"] ?? "f32"
     guard let precision = ComputePrecision(rawValue: compute) else { fail("skrr-bench: --compute expects f32 or bf16, got \(compute)") }
-    if precision == .bf16 && !Interpreter.bf16ComputeSupported { fail("skrr-bench: this CPU has no AVX-512 BF16") }
+    if precision == .bf16 && !Interpreter.bf16ComputeSupported { fail("skrr-bench: this CPU has neither AVX-512 BF16 nor AVX2+FMA") }
     loaded.interpreter.compute = precision
     let ids = try readIds(idsPath)
     let batch = TokenBatch(ids: ids)
@@ -254,13 +257,15 @@ func peak(_ args: Arguments) throws {
 }
 
 let argv = CommandLine.arguments
-guard argv.count >= 2 else { fail("usage: skrr-bench steady|cold|peak ... (see bench/README.md)") }
+guard argv.count >= 2 else { fail("usage: skrr-bench steady|cold|peak|gemm ... (see bench/README.md)") }
 do {
     switch argv[1] {
     case "steady": try steady(Arguments(argv.dropFirst(2), known: ["--iters", "--warmup", "--compute"]))
     case "cold": try cold(Arguments(argv.dropFirst(2), known: ["--dump"]))
     case "peak": try peak(Arguments(argv.dropFirst(2), known: ["--size", "--reps"]))
-    default: fail("skrr-bench: unknown mode \(argv[1]) (steady, cold or peak)")
+    case "gemm":
+        try gemmBench(Arguments(argv.dropFirst(2), known: ["--m", "--shapes", "--threads", "--reps", "--kernel", "--before"]))
+    default: fail("skrr-bench: unknown mode \(argv[1]) (steady, cold, peak or gemm)")
     }
 } catch {
     fail("skrr-bench: \(error)")

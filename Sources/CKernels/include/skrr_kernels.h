@@ -17,4 +17,30 @@ void skrr_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
 void skrr_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, const uint16_t *b, int ldb,
                     float *c, int ldc, int accumulate);
 
+/// Which 16-bit format a weight matrix is stored in (skrr_wgemm's half_kind).
+#define SKRR_HALF_BF16 0
+#define SKRR_HALF_F16 1
+
+/// 1 when skrr_wgemm can run on this CPU for weights of `half_kind` (AVX2 and FMA; F16C too for
+/// f16), else 0: the caller then widens the weights itself (Runtime/Kernels/WidenedProduct.swift).
+int skrr_wgemm_supported(int half_kind);
+
+/// Floats of scratch skrr_wgemm needs, whatever the matrix sizes (about 1.2 MB): one packed block
+/// of W and one of X. Each concurrent call needs its own.
+size_t skrr_wgemm_scratch_floats(void);
+
+/// C[m x n] = X[m x k] . W[n x k]^T (or C += it when accumulate != 0), with X and C f32 and W
+/// stored as `half_kind`, all row-major with leading dimensions in elements. Every product is
+/// exact in f32 and summed in f32 (k in chunks of 256, each chunk one FMA chain, chunks added to C
+/// in order), so an output does not depend on m, n or how a caller splits them. `scratch` holds
+/// skrr_wgemm_scratch_floats() floats. Only call when skrr_wgemm_supported(half_kind) returns 1.
+void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
+                int ldc, int accumulate, float *scratch);
+
+/// dst[i] = src[i] rounded to bf16 and widened back to f32, exactly as skrr_f32_to_bf16 rounds
+/// (nearest, ties to even; NaN stays NaN; subnormals become signed zero). Any CPU (AVX2 when
+/// present); dst may be src. With skrr_wgemm on bf16 weights this is `--compute bf16` without
+/// AVX-512 BF16.
+void skrr_round_to_bf16_f32(const float *src, float *dst, size_t count);
+
 #endif

@@ -3,27 +3,36 @@ import SkrrSupport
 
 /// Executes an `EncoderProgram` on token ids: embeddings, every slot of the schedule (skipped
 /// slots are the identity, re-used slots run another sub-block's weights), final norm, pooling
-/// and projection. Activations are f32; weights stay in their stored dtype and are widened one
-/// matrix at a time.
+/// and projection. Activations are f32; weights stay in their stored dtype and are multiplied
+/// where they are mapped (LinearLayers.swift): half-precision matrices are widened a block at a
+/// time while a GEMM packs them, never as a whole.
 public final class Interpreter {
     public let program: EncoderProgram
     let weights: WeightSource
     var spec: EncoderSpec { program.spec }
-    /// Buffers reused by every slot and every run (activations, one widened weight matrix,
-    /// attention scores): a forward pass allocates only its output.
-    private let workspace = Workspace()
+    /// Buffers reused by every slot and every run (activations, attention scores, packing
+    /// scratch): a forward pass allocates only its output.
+    let workspace = Workspace()
     /// Small tensors (norm gains, biases, position tables) widened to f32 once, on first use.
     private var smallTensors: [Int: [Float]] = [:]
     /// Threads a run splits its work over: OpenBLAS's thread count, read when the run starts.
-    private var workers = 1
-    /// How linear layers with bf16-stored weights multiply: `.f32` widens the weights (exact
-    /// products of the stored values, the default); `.bf16` rounds the activations to bf16 and
-    /// uses the AVX-512 BF16 kernel (about twice the throughput, ~3 significant digits, as
-    /// PyTorch's bf16 compute). Other dtypes always take the f32 path.
+    private(set) var workers = 1
+    /// How linear layers with bf16-stored weights multiply: `.f32` computes exact f32 products
+    /// of the stored values (the default); `.bf16` rounds the activations to bf16 first, as
+    /// PyTorch's bf16 compute does (~3 significant digits), and multiplies with the AVX-512 BF16
+    /// kernel (about twice the throughput) or, on CPUs with only AVX2+FMA, with the exact kernel
+    /// on the rounded activations (the same arithmetic, no faster). Other dtypes ignore it.
     public var compute: ComputePrecision = .f32
 
-    /// Whether this CPU can run `compute = .bf16`.
-    public static var bf16ComputeSupported: Bool { skrr_bf16_supported() == 1 }
+    /// How exact products with bf16- or f16-stored weights run (`HalfWeightKernel.preferred`
+    /// for this CPU by default). Both give exact f32 products of the stored weights; only the
+    /// order of the f32 sums differs.
+    public var halfWeightKernel: HalfWeightKernel = .preferred
+
+    /// Whether this CPU can run `compute = .bf16`: AVX-512 BF16, or AVX2 and FMA.
+    public static var bf16ComputeSupported: Bool {
+        skrr_bf16_supported() == 1 || skrr_wgemm_supported(SKRR_HALF_BF16) == 1
+    }
 
     /// An upper bound on `workers`. A caller that runs several interpreters side by side (one
     /// batch each) sets 1, so each batch is computed the same way whatever the thread count.
@@ -338,116 +347,13 @@ public final class Interpreter {
         } }
     }
 
-    /// `input[rows × in] · Wᵀ + b` with W stored `[out, in]` in its own dtype.
-    func linear(_ input: [Float], rows: Int, _ layer: LinearWeights) throws -> [Float] {
-        let info = program.tensors[layer.weight]
-        let outWidth = info.shape[0], inWidth = info.shape[1]
-        guard input.count == rows * inWidth else {
-            throw SkrrError(key: info.name, "expects inputs of width \(inWidth), got \(input.count / max(rows, 1))")
-        }
-        var out = [Float](repeating: 0, count: rows * outWidth)
-        let w = try staged(layer, width: inWidth, outWidth: outWidth, buffer: 0)
-        input.withUnsafeBufferPointer { inp in out.withUnsafeMutableBufferPointer { op in
-            multiply(inp.baseAddress!, rows: rows, w, into: op.baseAddress!)
-        } }
-        return out
-    }
-
-    /// A linear layer ready to multiply: its matrix as f32 (or, under bf16 compute, its stored
-    /// bf16 matrix) and its bias (cached f32).
-    struct StagedLinear {
-        var matrix: UnsafePointer<Float>?
-        var bf16Matrix: UnsafePointer<UInt16>?
-        var bias: [Float]?
-        var inWidth: Int
-        var outWidth: Int
-    }
-
-    /// Checks a layer's shape against the widths the encoder expects and stages its matrix as f32
-    /// (`buffer`: which of the workspace's matrix buffers holds a widened copy, valid until the
-    /// next call with the same buffer).
-    func staged(_ layer: LinearWeights, width: Int, outWidth expected: Int, buffer: Int) throws -> StagedLinear {
-        let info = program.tensors[layer.weight]
-        let outWidth = info.shape[0], inWidth = info.shape[1]
-        guard width == inWidth else {
-            throw SkrrError(key: info.name, "expects inputs of width \(inWidth), got \(width)")
-        }
-        guard outWidth == expected else {
-            throw SkrrError(key: info.name, "produces outputs of width \(outWidth), the encoder expects \(expected)")
-        }
-        let raw = weights.bytes(ofTensor: layer.weight)
-        if compute == .bf16, info.dtype == .bf16, Interpreter.bf16ComputeSupported, Int(bitPattern: raw.baseAddress) % 2 == 0 {
-            return StagedLinear(matrix: nil, bf16Matrix: raw.baseAddress!.assumingMemoryBound(to: UInt16.self),
-                                bias: layer.bias.map(floats), inWidth: inWidth, outWidth: outWidth)
-        }
-        return StagedLinear(matrix: stagedMatrix(layer.weight, buffer: buffer), bias: layer.bias.map(floats),
-                            inWidth: inWidth, outWidth: outWidth)
-    }
-
-    /// `out ← input[rows × in] · Wᵀ + b` (or `out +=` it, when `accumulate`: the residual add done
-    /// by the GEMM itself, beta = 1), rows split over the workers, each calling OpenBLAS.
-    func multiply(_ input: UnsafePointer<Float>, rows: Int, _ layer: StagedLinear, into out: UnsafeMutablePointer<Float>,
-                  accumulate: Bool = false) {
-        let inWidth = layer.inWidth, outWidth = layer.outWidth
-        // Two separate loops on purpose: one loop branching per row range measured 20 % slower
-        // for bf16 compute (T5-base 8 × 128: 0.74 vs 0.60 s).
-        if let wb = layer.bf16Matrix {
-            // Activations rounded to bf16 once, by rows, then the bf16 kernel on the same rows.
-            let a = UnsafeMutableRawPointer(workspace.bf16Input.reserve((rows * inWidth + 1) / 2))
-                .assumingMemoryBound(to: UInt16.self)
-            withOptionalPointer(layer.bias) { bp in
-                forEachRowRange(rows, workPerRow: inWidth * outWidth) { r in
-                    let ar = a + r.lowerBound * inWidth, c = out + r.lowerBound * outWidth
-                    skrr_f32_to_bf16(input + r.lowerBound * inWidth, ar, r.count * inWidth)
-                    skrr_bf16_gemm(Int32(r.count), Int32(outWidth), Int32(inWidth), ar, Int32(inWidth), wb, Int32(inWidth),
-                                   c, Int32(outWidth), accumulate ? 1 : 0)
-                    if let bp { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bp, count: outWidth) } }
-                }
-            }
-            return
-        }
-        let w = layer.matrix!
-        withOptionalPointer(layer.bias) { bp in
-            forEachRowRange(rows, workPerRow: inWidth * outWidth) { r in
-                let c = out + r.lowerBound * outWidth
-                BLAS.sgemm(m: r.count, n: outWidth, k: inWidth, a: input + r.lowerBound * inWidth, lda: inWidth, b: w,
-                           ldb: inWidth, transposeB: true, c: c, ldc: outWidth, beta: accumulate ? 1 : 0)
-                if let bp { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bp, count: outWidth) } }
-            }
-        }
-    }
-
-    /// A weight matrix as f32: f32 weights are used where they are mapped; other dtypes (and
-    /// misaligned f32) are widened, split over the workers, into the workspace's matrix buffer
-    /// number `buffer`.
-    func stagedMatrix(_ tensor: Int, buffer: Int) -> UnsafePointer<Float> {
-        let info = program.tensors[tensor], raw = weights.bytes(ofTensor: tensor)
-        if info.dtype == .f32 && Int(bitPattern: raw.baseAddress) % 4 == 0 {
-            return raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        }
-        let count = info.elementCount, size = info.dtype.byteSize
-        let target = workspace.matrix(buffer).reserve(count)
-        let pieces = Parallel.ranges(count, pieces: workers, minimum: 1 << 16)
-        Parallel.forEach(pieces.count, workers: workers) { piece, _ in
-            let r = pieces[piece]
-            let source = UnsafeRawBufferPointer(rebasing: raw[(r.lowerBound * size)..<(r.upperBound * size)])
-            WeightConversion.toFloat(source, dtype: info.dtype, count: r.count, into: target + r.lowerBound)
-        }
-        return UnsafePointer(target)
-    }
-
-    /// Runs `body` on `0..<rows` cut into one range per worker. `workPerRow` is the row's cost in
-    /// multiply-adds (or weighted elementwise operations): each range gets at least
-    /// `Interpreter.minimumChunkWork` of it, because handing a worker less costs more in wake-ups
-    /// than it saves (small models under a search ran slower on two threads than on one).
+    /// Runs `body` on `0..<rows` cut into one range per worker (`Parallel.forEachRowRange`).
     func forEachRowRange(_ rows: Int, workPerRow: Int, _ body: (Range<Int>) -> Void) {
-        let minimumRows = max(16, Interpreter.minimumChunkWork / max(workPerRow, 1))
-        let ranges = Parallel.ranges(rows, pieces: workers, minimum: minimumRows)
-        Parallel.forEach(ranges.count, workers: workers) { i, _ in body(ranges[i]) }
+        Parallel.forEachRowRange(rows, workPerRow: workPerRow, workers: workers, body)
     }
 
     /// Work (multiply-adds) below which a chunk is not worth a second thread.
-    static let minimumChunkWork = 1 << 22
+    static let minimumChunkWork = Parallel.minimumChunkWork
 
     func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
         guard let values else { return try body(nil) }
@@ -462,42 +368,6 @@ public final class Interpreter {
             throw SkrrError(key: name, "the encoder produced a non-finite value (\(values[bad])) at element \(bad); the weights or the input overflow f32")
         }
     }
-}
-
-/// Growable f32 buffers owned by one interpreter, kept between runs.
-final class Workspace {
-    /// The sub-block's input after the pre-norm (`rows × d`).
-    let normed = ScratchBuffer()
-    /// q, k, v and the attention context, or the FFN's two `rows × d_ff` branches (one row group).
-    let arena = ScratchBuffer()
-    /// One `length × length` score matrix per worker.
-    let scores = ScratchBuffer()
-    /// A GEMM's input rounded to bf16 (bf16 compute), two values per f32 slot.
-    let bf16Input = ScratchBuffer()
-    /// Weight matrices widened to f32: the sub-block's (up to four) matrices, staged once per slot.
-    private var matrices: [ScratchBuffer] = []
-
-    func matrix(_ index: Int) -> ScratchBuffer {
-        while matrices.count <= index { matrices.append(ScratchBuffer()) }
-        return matrices[index]
-    }
-}
-
-/// Uninitialised f32 storage that grows on demand; growing discards the contents.
-final class ScratchBuffer {
-    private var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var capacity = 1
-
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity {
-            pointer.deallocate()
-            pointer = .allocate(capacity: count)
-            capacity = count
-        }
-        return pointer
-    }
-
-    deinit { pointer.deallocate() }
 }
 
 extension Array {

@@ -27,6 +27,19 @@ enum Parallel {
         }
     }
 
+    /// Work (multiply-adds) below which a chunk is not worth a second thread.
+    static let minimumChunkWork = 1 << 22
+
+    /// Runs `body` on `0..<rows` cut into one range per worker. `workPerRow` is the row's cost in
+    /// multiply-adds (or weighted elementwise operations): each range gets at least
+    /// `minimumChunkWork` of it, because handing a worker less costs more in wake-ups than it
+    /// saves (small models under a search ran slower on two threads than on one).
+    static func forEachRowRange(_ rows: Int, workPerRow: Int, workers: Int, _ body: (Range<Int>) -> Void) {
+        let minimumRows = max(16, minimumChunkWork / max(workPerRow, 1))
+        let ranges = Parallel.ranges(rows, pieces: workers, minimum: minimumRows)
+        Parallel.forEach(ranges.count, workers: workers) { i, _ in body(ranges[i]) }
+    }
+
     /// `0..<total` cut into at most `pieces` near-equal ranges of at least `minimum` elements.
     static func ranges(_ total: Int, pieces: Int, minimum: Int) -> [Range<Int>] {
         let count = max(1, min(pieces, total / max(minimum, 1)))
