@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes fixtures/tokenizer-reference/{t5,t5-trained,clip,bert,minilm}.json: the ids transformers gives for
+"""Writes fixtures/tokenizer-reference/{t5,t5-trained,t5-deep,clip,bert,minilm}.json: the ids transformers gives for
 about 300 prompts, so the Swift tokenizers of the runtime (Sources/Runtime/Tokenizers) can be
 checked for exact parity (Tests/RuntimeTests/TokenizerParityTests.swift).
 
@@ -10,6 +10,8 @@ Each file is a JSON list of {"text", "ids", "ids_max16"}:
 Tokenizers are loaded exactly as a user would, with AutoTokenizer.from_pretrained(folder):
   t5     fixtures/t5-v1_1                 (T5Tokenizer, SentencePiece unigram)
   t5-trained fixtures/t5-trained          (T5Tokenizer, SentencePiece unigram, 1000 pieces)
+  t5-deep fixtures/t5-deep                (T5Tokenizer, SentencePiece unigram, 2000 pieces trained on
+                                          synthetic captions, so most prompt words split into pieces)
   clip   fixtures/clip                    (CLIPTokenizer, byte-level BPE)
   bert   fixtures/bert                    (BertTokenizer, WordPiece, lower-cased)
   minilm the real sentence-transformers/all-MiniLM-L6-v2 tokenizer (Apache-2.0), taken from the
@@ -440,6 +442,7 @@ def main() -> None:
         sources = {
             "t5": "fixtures/t5-v1_1",
             "t5-trained": "fixtures/t5-trained",
+            "t5-deep": "fixtures/t5-deep",
             "clip": "fixtures/clip",
             "bert": "fixtures/bert",
             "minilm": minilm_folder(tmp),

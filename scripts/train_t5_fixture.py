@@ -201,8 +201,8 @@ def augment(prompts: dict, seed: int) -> tuple[list[str], list[str]]:
 # tokenizer
 # ---------------------------------------------------------------------------
 
-def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str) -> T5Tokenizer:
-    spm_path = tc.train_sentencepiece(train_texts, SPM_VOCAB, os.path.join(folder, "spiece.model"))
+def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str, vocab_size: int = SPM_VOCAB) -> T5Tokenizer:
+    spm_path = tc.train_sentencepiece(train_texts, vocab_size, os.path.join(folder, "spiece.model"))
     model = tc.read_spm_model(spm_path)
     tok = T5Tokenizer(vocab=[(p, s) for p, s, _ in model["pieces"]],
                       _spm_precompiled_charsmap=model["normalizer"]["precompiled_charsmap"],
@@ -220,7 +220,7 @@ def make_tokenizer(train_texts: list[str], all_texts: list[str], folder: str) ->
         got = tok(text).input_ids
         if got != want:
             raise SystemExit(f"T5 tokenizer mismatch on {text!r}: {got} vs {want}")
-    assert len(tok) == SPM_VOCAB == sp.get_piece_size()
+    assert len(tok) == vocab_size == sp.get_piece_size()
     assert (tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2)
     return tok
 
@@ -286,10 +286,10 @@ def token_batches(order: list[int], lengths: list[int], max_tokens: int, max_row
 # student
 # ---------------------------------------------------------------------------
 
-def t5_config(vocab_size: int) -> T5Config:
+def t5_config(vocab_size: int, arch: dict = ARCH) -> T5Config:
     return T5Config(vocab_size=vocab_size, feed_forward_proj="gated-gelu", dropout_rate=DROPOUT,
                     layer_norm_epsilon=1e-6, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
-                    tie_word_embeddings=False, **ARCH)
+                    tie_word_embeddings=False, **arch)
 
 
 class Student(torch.nn.Module):
@@ -317,15 +317,15 @@ def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def epoch_batches(n: int, lengths: list[int], epoch: int) -> list[list[int]]:
+def epoch_batches(n: int, lengths: list[int], epoch: int, batch: int = BATCH, seed: int = SEED) -> list[list[int]]:
     """Seeded shuffle -> length-sort inside chunks of 16 batches -> seeded batch order."""
-    g = torch.Generator().manual_seed(SEED * 1000 + epoch)
+    g = torch.Generator().manual_seed(seed * 1000 + epoch)
     perm = torch.randperm(n, generator=g).tolist()
     batches = []
-    chunk = BATCH * 16
+    chunk = batch * 16
     for c in range(0, n, chunk):
         part = sorted(perm[c:c + chunk], key=lambda i: (lengths[i], i))
-        batches += [part[b:b + BATCH] for b in range(0, len(part), BATCH)]
+        batches += [part[b:b + batch] for b in range(0, len(part), batch)]
     order = torch.randperm(len(batches), generator=g).tolist()
     return [batches[i] for i in order]
 
@@ -369,18 +369,32 @@ def evaluate(student: Student, seqs: dict, teach: dict) -> dict:
     return res
 
 
+def optimizer_and_schedule(model: torch.nn.Module, total: int, lr: float = LR, weight_decay: float = WEIGHT_DECAY,
+                           warmup_frac: float = WARMUP_FRAC):
+    """AdamW (weight decay on matrices only), linear warm-up then cosine decay to 0 over total steps."""
+    warmup = max(1, int(warmup_frac * total))
+    decay, no_decay = [], []
+    for name, p in sorted(model.named_parameters()):
+        (no_decay if p.dim() == 1 or "layer_norm" in name else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.98), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup))))
+    return opt, sched
+
+
+def optimizer_step(model: torch.nn.Module, loss: torch.Tensor, opt, sched, clip_norm: float = CLIP_NORM) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    opt.step()
+    sched.step()
+
+
 def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -> dict:
     lengths = [len(s) for s in seqs]
     steps_per_epoch = len(epoch_batches(len(seqs), lengths, 0))
-    total = EPOCHS * steps_per_epoch
-    warmup = max(1, int(WARMUP_FRAC * total))
-    decay, no_decay = [], []
-    for name, p in sorted(student.named_parameters()):
-        (no_decay if p.dim() == 1 or "layer_norm" in name else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=LR, betas=(0.9, 0.98), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / (total - warmup))))
+    opt, sched = optimizer_and_schedule(student, EPOCHS * steps_per_epoch)
     history, step = [], 0
     for epoch in range(EPOCHS):
         student.train()
@@ -388,11 +402,7 @@ def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -
         for batch in epoch_batches(len(seqs), lengths, epoch):
             ids, mask = pad([seqs[i] for i in batch])
             loss = 1.0 - (student(ids, mask) * targets[batch]).sum(-1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), CLIP_NORM)
-            opt.step()
-            sched.step()
+            optimizer_step(student, loss, opt, sched)
             step += 1
             loss_sum += loss.item() * len(batch)
             n_sum += len(batch)
@@ -407,20 +417,21 @@ def train(student: Student, seqs: list[list[int]], targets: torch.Tensor, log) -
 # reference.safetensors (same layout and writer as scripts/make_fixtures.py)
 # ---------------------------------------------------------------------------
 
-def reference_prompts(prompts: dict, tok) -> list[str]:
+def reference_prompts(prompts: dict, tok, min_long: int = 128) -> list[str]:
     """Three ragged rows: a short and a medium held-out prompt and the shortest long prompt
-    with more than 128 tokens (past relative_attention_max_distance, so the clamp to the
+    with more than min_long tokens (128 = relative_attention_max_distance, so the clamp to the
     last bucket is exercised)."""
     n = {p: len(tok(p).input_ids) for p in prompts["heldout"] + prompts["long"]}
     held = sorted(prompts["heldout"], key=lambda p: (n[p], p))
     short = held[0]
     medium = next(p for p in held if n[p] >= 20)
-    long = min((p for p in prompts["long"] if n[p] > 128), key=lambda p: (n[p], p))
+    long = min((p for p in prompts["long"] if n[p] > min_long), key=lambda p: (n[p], p))
     return [medium, long, short]
 
 
 @torch.no_grad()
-def write_reference(folder: str, tok, texts: list[str]) -> dict:
+def write_reference(folder: str, tok, texts: list[str], fixture: str = FIXTURE,
+                    generator: str = "scripts/train_t5_fixture.py") -> dict:
     model = T5EncoderModel.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
     for p in model.parameters():
         assert p.dtype == torch.float32
@@ -437,8 +448,8 @@ def write_reference(folder: str, tok, texts: list[str]) -> dict:
     }
     for k, v in tensors.items():
         assert torch.isfinite(v.float()).all(), k
-    meta = {"format": "pt", "fixture": FIXTURE, "model_class": "T5EncoderModel", "single_prompt": SINGLE_PROMPT,
-            "batch_prompts": json.dumps(texts, ensure_ascii=False), "generator": "scripts/train_t5_fixture.py"}
+    meta = {"format": "pt", "fixture": fixture, "model_class": "T5EncoderModel", "single_prompt": SINGLE_PROMPT,
+            "batch_prompts": json.dumps(texts, ensure_ascii=False), "generator": generator}
     write_safetensors(os.path.join(folder, "reference.safetensors"), tensors, meta)
     return {"lengths": mask.sum(-1).tolist(), "L": ids.shape[1], "single_len": single.shape[1]}
 
@@ -452,14 +463,22 @@ def sha256(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def write_text(path: str, lines: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def files_table(folder: str) -> list[str]:
+    """The README's "## Files" section: bytes and sha256 prefix of every file but README.md."""
+    return ["## Files", "", "| file | bytes | sha256 (first 16 hex) |", "| --- | --- | --- |"] + [
+        f"| `{name}` | {os.path.getsize(os.path.join(folder, name)):,} | `{sha256(os.path.join(folder, name))[:16]}` |"
+        for name in sorted(os.listdir(folder)) if name != "README.md"]
+
+
 def write_readme(folder: str, s: dict) -> None:
     arch = s["config"]
     ev0, ev = s["eval_untrained"], s["eval_trained"]
-    files = []
-    for name in sorted(os.listdir(folder)):
-        if name != "README.md":
-            files.append(f"| `{name}` | {os.path.getsize(os.path.join(folder, name)):,} | "
-                         f"`{sha256(os.path.join(folder, name))[:16]}` |")
+    files = files_table(folder)
     hist = ", ".join(f"{x:.4f}" for x in s["train"]["loss_history"])
     ref = s["reference"]
     lines = [
@@ -558,10 +577,6 @@ def write_readme(folder: str, s: dict) -> None:
         "Written by the script's own safetensors writer (sorted metadata keys) so it is byte-identical",
         "on every run.",
         "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 (first 16 hex) |",
-        "| --- | --- | --- |",
         *files,
         "",
         "## Licences",
@@ -572,21 +587,53 @@ def write_readme(folder: str, s: dict) -> None:
         "  vocabulary are included here; the student and its SentencePiece vocabulary are trained from scratch.",
         "",
     ]
-    with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    write_text(os.path.join(folder, "README.md"), lines)
 
 
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(REPO, "fixtures", FIXTURE), help="output folder")
-    ap.add_argument("--prompts-dir", default=PROMPTS_DIR, help="folder with parti-/long-calibration.txt")
+def fixture_arguments(doc: str, fixture: str, threads: int) -> argparse.ArgumentParser:
+    """The options both training scripts take: --out, --prompts-dir, --teacher, --threads."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(REPO, "fixtures", fixture), help="output folder")
+    ap.add_argument("--prompts-dir", default=PROMPTS_DIR, help="folder with the calibration / held-out prompts")
     ap.add_argument("--teacher", default=TEACHER_DIR, help="all-MiniLM-L6-v2 folder (fetched when missing)")
+    ap.add_argument("--threads", type=int, default=threads, help=f"torch threads (fixture: {threads})")
+    return ap
+
+
+def start_output(out: str, seed: int, threads: int) -> str:
+    """Deterministic torch settings, then an empty output folder (refusing one with foreign files)."""
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    out = os.path.abspath(out)
+    if os.path.isdir(out):
+        stray = sorted(set(os.listdir(out)) - OUTPUT_FILES)
+        if stray:
+            raise SystemExit(f"refusing to overwrite {out}: it holds files this script does not write: {stray}")
+        shutil.rmtree(out)
+    os.makedirs(out)
+    return out
+
+
+def finish_output(out: str) -> int:
+    """chmod 644 (save_pretrained leaves 0600 on weights), print sizes and hashes; returns total bytes."""
+    total = 0
+    for name in sorted(os.listdir(out)):
+        os.chmod(os.path.join(out, name), 0o644)
+        size = os.path.getsize(os.path.join(out, name))
+        total += size
+        print(f"  {name:26s} {size:>10,} B  {sha256(os.path.join(out, name))}")
+    print(f"  {'total':26s} {total:>10,} B -> {out}")
+    return total
+
+
+def main() -> None:
+    ap = fixture_arguments(__doc__, FIXTURE, THREADS)
     ap.add_argument("--epochs", type=int, default=EPOCHS, help=f"training epochs (fixture: {EPOCHS}; for experiments)")
-    ap.add_argument("--threads", type=int, default=THREADS, help=f"torch threads (fixture: {THREADS})")
     args = ap.parse_args()
     globals()["EPOCHS"], globals()["THREADS"] = args.epochs, args.threads
 
@@ -595,16 +642,7 @@ def main() -> None:
     def log(msg: str) -> None:
         print(f"[{time.time() - t_start:6.1f}s] {msg}", flush=True)
 
-    torch.set_num_threads(THREADS)
-    torch.use_deterministic_algorithms(True)
-    torch.manual_seed(SEED)
-    out = os.path.abspath(args.out)
-    if os.path.isdir(out):
-        stray = sorted(set(os.listdir(out)) - OUTPUT_FILES)
-        if stray:
-            raise SystemExit(f"refusing to overwrite {out}: it holds files this script does not write: {stray}")
-        shutil.rmtree(out)
-    os.makedirs(out)
+    out = start_output(args.out, SEED, THREADS)
 
     prompts = load_prompts(args.prompts_dir)
     orig = prompts["parti"] + prompts["long"]
@@ -661,16 +699,8 @@ def main() -> None:
                "n_train_tokens": sum(map(len, seqs["texts"])),
                "teacher_sha": teacher_sha}
     write_readme(out, summary)
-    for name in os.listdir(out):
-        os.chmod(os.path.join(out, name), 0o644)  # save_pretrained leaves 0600 on weights
-
     wall, cpu = time.time() - t_start, time.process_time() - c_start
-    total = 0
-    for name in sorted(os.listdir(out)):
-        size = os.path.getsize(os.path.join(out, name))
-        total += size
-        print(f"  {name:26s} {size:>10,} B  {sha256(os.path.join(out, name))}")
-    print(f"  {'total':26s} {total:>10,} B -> {out}")
+    finish_output(out)
     print(f"params {params:,}; final train loss {tr['loss_history'][-1]:.5f}; held-out cos "
           f"{ev['heldout']['cos']:.4f} (untrained {ev0['heldout']['cos']:.4f}); "
           f"time {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU")

@@ -8,8 +8,9 @@ import Testing
 /// The interpreter against transformers on every family: ragged padded batches (one sequence
 /// longer than T5's relative_attention_max_distance), single prompts, pooled, projected and
 /// penultimate outputs. f32 must agree within 1e-4 relative; the bf16 fixture is compared with
-/// a reference run on the same bf16-rounded weights. t5-trained's reference holds real prompts
-/// (a 136-token row, past its max_distance of 128) run through trained weights.
+/// a reference run on the same bf16-rounded weights. t5-trained's and t5-deep's references hold
+/// real prompts (rows of 136 and more than 150 tokens, past their max_distance of 128) run through
+/// trained weights; t5-deep stacks 24 blocks, so errors have 48 sub-blocks to accumulate over.
 @Suite struct InterpreterParityTests {
     static let tolerance: Float = 1e-4
     /// Fixtures whose reference holds transformers' `hidden_states[-2]` (the CLIP towers, whose
@@ -49,7 +50,7 @@ import Testing
         #expect(try f32.run(TokenBatch(ids: ids)).hidden == exact)
     }
 
-    @Test(arguments: ["t5-v1_1", "t5-v1_1-bf16", "t5-v1_1-sharded", "t5-relu", "umt5", "t5-full", "t5-trained", "clip", "clip-proj", "bert"])
+    @Test(arguments: ["t5-v1_1", "t5-v1_1-bf16", "t5-v1_1-sharded", "t5-relu", "umt5", "t5-full", "t5-trained", "t5-deep", "clip", "clip-proj", "bert"])
     func paddedBatchMatchesTransformers(_ fixture: String) throws {
         let reference = try ReferenceFile(fixture: fixture)
         let encoder = try interpreter(fixture)
@@ -80,7 +81,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["t5-v1_1", "umt5", "t5-trained", "clip", "clip-proj", "bert"])
+    @Test(arguments: ["t5-v1_1", "umt5", "t5-trained", "t5-deep", "clip", "clip-proj", "bert"])
     func singlePromptMatchesTransformers(_ fixture: String) throws {
         let reference = try ReferenceFile(fixture: fixture)
         let output = try interpreter(fixture).run(TokenBatch(ids: try reference.rows("single_input_ids")))

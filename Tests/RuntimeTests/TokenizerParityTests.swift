@@ -59,21 +59,28 @@ func expectParity(_ tokenizer: some PromptTokenizer, reference name: String) thr
         try expectParity(try SentencePieceTokenizer(path: TestPaths.fixture("t5-v1_1/spiece.model")), reference: "t5")
     }
 
-    @Test func t5TrainedSentencePieceMatchesTransformers() throws {
-        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("t5-trained/spiece.model"))
-        #expect(tokenizer.padId == 0 && tokenizer.eosId == 1 && tokenizer.unkId == 2 && tokenizer.vocabularySize == 1000)
-        try expectParity(tokenizer, reference: "t5-trained")
+    /// The trained fixtures (scripts/train_t5_fixture.py, scripts/train_t5_deep.py), their
+    /// vocabulary sizes and the length their reference's long row exceeds.
+    static let trainedFixtures = [("t5-trained", 1000, 128), ("t5-deep", 2000, 150)]
+
+    @Test(arguments: trainedFixtures)
+    func trainedSentencePieceMatchesTransformers(_ fixture: String, vocabulary: Int, longRow: Int) throws {
+        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("\(fixture)/spiece.model"))
+        #expect(tokenizer.padId == 0 && tokenizer.eosId == 1 && tokenizer.unkId == 2 && tokenizer.vocabularySize == vocabulary)
+        try expectParity(tokenizer, reference: fixture)
     }
 
-    /// t5-trained's reference.safetensors was computed from real prompts (the texts are in its
-    /// metadata): our tokenizer must give exactly the ids transformers fed the model there.
-    @Test func t5TrainedReferencePromptsGiveTheReferenceIds() throws {
-        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("t5-trained/spiece.model"))
-        let reference = try ReferenceFile(fixture: "t5-trained")
+    /// The trained fixtures' reference.safetensors were computed from real prompts (the texts are
+    /// in its metadata): our tokenizer must give exactly the ids transformers fed the model there.
+    @Test(arguments: trainedFixtures)
+    func trainedReferencePromptsGiveTheReferenceIds(_ fixture: String, vocabulary: Int, longRow: Int) throws {
+        let tokenizer = try SentencePieceTokenizer(path: TestPaths.fixture("\(fixture)/spiece.model"))
+        let reference = try ReferenceFile(fixture: fixture)
         let batchPrompts = try #require(reference.metadata("batch_prompts"))
         let prompts = try #require(try JSONParser.parse(batchPrompts).arrayValue).compactMap(\.stringValue)
         let ids = try reference.rows("input_ids"), mask = try reference.rows("attention_mask")
         #expect(prompts.count == 3 && ids.count == 3)
+        #expect(mask.map { Int($0.reduce(0, +)) }.max()! > longRow, "the long row is past max_distance 128")
         for (prompt, (row, rowMask)) in zip(prompts, zip(ids, mask)) {
             let length = Int(rowMask.reduce(0, +))
             #expect(rowMask.prefix(length).allSatisfy { $0 == 1 } && row[length...].allSatisfy { $0 == tokenizer.padId })
