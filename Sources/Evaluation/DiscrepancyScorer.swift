@@ -30,6 +30,9 @@ public final class DiscrepancyScorer: ScheduleScorer {
         /// The arithmetic of every run, the dense reference included (`--search-compute`): bf16
         /// multiplies bf16-stored weights with activations rounded to bf16.
         public var compute = ComputePrecision.f32
+        /// Run feed-forward slots with bf16/f16 weights over all batches' rows at once where that
+        /// gives the same bits (BatchRunner); off only to compare against the per-batch path.
+        public var fuseRows = true
         public init() {}
     }
 
@@ -77,7 +80,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
         denseWeights = weights
         let program = try Lowering.lower(dense)
         runner = try BatchRunner(program: program, weights: weights, threads: options.threads ?? Interpreter.defaultThreads,
-                                 compute: options.compute)
+                                 compute: options.compute, fuseRows: options.fuseRows)
         denseSlots = program.slots
         self.options = options
         self.projection = projection

@@ -41,7 +41,7 @@ extension DiscrepancyScorer: ModelScorer {
         }
         let weights = try candidateWeights(model)
         let batches = try BatchRunner(program: program, weights: weights, threads: self.runner.interpreters.count,
-                                      compute: options.compute)
+                                      compute: options.compute, fuseRows: options.fuseRows)
         let runner = batches.primary
         var states: [ForwardState]
         var start = 0

@@ -8,13 +8,16 @@ struct SyntheticModel {
     let weights: MemoryWeights
 
     final class MemoryWeights: WeightSource, @unchecked Sendable {
-        var storage: [[Float]] = []
+        var storage: [[UInt8]] = []
         func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer {
             storage[index].withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
         }
     }
 
-    init(layers: Int, d: Int = 16, heads: Int = 2, headDim: Int = 8, ffn: Int = 24, vocab: Int = 50, seed: UInt64 = 1) {
+    /// `matrices`: the dtype the linear layers' weights are stored in (f32 or bf16, as T5-XXL ships);
+    /// the embeddings, norms and position table stay f32.
+    init(layers: Int, d: Int = 16, heads: Int = 2, headDim: Int = 8, ffn: Int = 24, vocab: Int = 50, seed: UInt64 = 1,
+         matrices: WeightType = .f32) {
         var state = seed
         func random() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -22,13 +25,22 @@ struct SyntheticModel {
         }
         let memory = MemoryWeights()
         var tensors: [TensorDecl] = []
-        func add(_ name: String, _ shape: [Int], scale: Float, offset: Float = 0) -> String {
+        func add(_ name: String, _ shape: [Int], scale: Float, offset: Float = 0, dtype: WeightType = .f32) -> String {
             let count = shape.reduce(1, *)
-            memory.storage.append((0..<count).map { _ in offset + scale * random() })
-            tensors.append(TensorDecl(name: name, dtype: .f32, shape: shape,
-                                      location: TensorLocation(file: 0, offset: 0, length: count * 4)))
+            let values = (0..<count).map { _ in offset + scale * random() }
+            if dtype == .bf16 {
+                memory.storage.append(values.flatMap { value -> [UInt8] in
+                    let top = UInt16(truncatingIfNeeded: value.bitPattern >> 16)
+                    return [UInt8(truncatingIfNeeded: top), UInt8(truncatingIfNeeded: top >> 8)]
+                })
+            } else {
+                memory.storage.append(values.withUnsafeBytes { Array($0) })
+            }
+            tensors.append(TensorDecl(name: name, dtype: dtype == .bf16 ? .bf16 : .f32, shape: shape,
+                                      location: TensorLocation(file: 0, offset: 0, length: count * (dtype == .bf16 ? 2 : 4))))
             return name
         }
+        func matrix(_ name: String, _ shape: [Int], scale: Float) -> String { add(name, shape, scale: scale, dtype: matrices) }
         let inner = heads * headDim
         let token = add("shared", [vocab, d], scale: 1)
         let table = add("bias", [8, heads], scale: 0.5)
@@ -36,16 +48,16 @@ struct SyntheticModel {
         for i in 0..<layers {
             blocks.append(SubBlock(index: 2 * i, kind: .attention, block: i, operands: [
                 Operand(role: "norm.weight", tensor: add("b\(i).an", [d], scale: 0.2, offset: 1)),
-                Operand(role: "q.weight", tensor: add("b\(i).q", [inner, d], scale: 0.1)),
-                Operand(role: "k.weight", tensor: add("b\(i).k", [inner, d], scale: 0.3)),
-                Operand(role: "v.weight", tensor: add("b\(i).v", [inner, d], scale: 0.3)),
-                Operand(role: "o.weight", tensor: add("b\(i).o", [d, inner], scale: 0.3)),
+                Operand(role: "q.weight", tensor: matrix("b\(i).q", [inner, d], scale: 0.1)),
+                Operand(role: "k.weight", tensor: matrix("b\(i).k", [inner, d], scale: 0.3)),
+                Operand(role: "v.weight", tensor: matrix("b\(i).v", [inner, d], scale: 0.3)),
+                Operand(role: "o.weight", tensor: matrix("b\(i).o", [d, inner], scale: 0.3)),
             ]))
             blocks.append(SubBlock(index: 2 * i + 1, kind: .ffn, block: i, operands: [
                 Operand(role: "norm.weight", tensor: add("b\(i).fn", [d], scale: 0.2, offset: 1)),
-                Operand(role: "wi_0.weight", tensor: add("b\(i).wi0", [ffn, d], scale: 0.3)),
-                Operand(role: "wi_1.weight", tensor: add("b\(i).wi1", [ffn, d], scale: 0.3)),
-                Operand(role: "wo.weight", tensor: add("b\(i).wo", [d, ffn], scale: 0.3)),
+                Operand(role: "wi_0.weight", tensor: matrix("b\(i).wi0", [ffn, d], scale: 0.3)),
+                Operand(role: "wi_1.weight", tensor: matrix("b\(i).wi1", [ffn, d], scale: 0.3)),
+                Operand(role: "wo.weight", tensor: matrix("b\(i).wo", [d, ffn], scale: 0.3)),
             ]))
         }
         let final = add("final", [d], scale: 0.2, offset: 1)

@@ -1,0 +1,85 @@
+import SkrrEvaluation
+import SkrrIR
+import SkrrLowering
+import SkrrPasses
+import SkrrRuntime
+import Testing
+
+/// Feed-forward slots with bf16 weights run over all batches' rows at once (BatchRunner,
+/// Interpreter.applyRows). That is only allowed because every row gets exactly the bits it gets
+/// in its own batch, so a search's choices cannot depend on it: these tests hold that promise.
+@Suite struct RowWiseFusionTests {
+    /// Widths that are not multiples of the packing kernel's 16-column panels or 6-row tiles.
+    static let model = SyntheticModel(layers: 3, d: 40, heads: 2, headDim: 12, ffn: 52, matrices: .bf16)
+    static let f32Model = SyntheticModel(layers: 3, d: 40, heads: 2, headDim: 12, ffn: 52)
+
+    /// The packing kernel runs on AVX2+FMA CPUs (every x86-64 host this project targets).
+    static var packedAvailable: Bool {
+        guard let made = try? rowWiseInterpreter(model) else { return false }
+        return made != nil
+    }
+
+    static func rowWiseInterpreter(_ model: SyntheticModel, workers: Int = 2) throws -> Interpreter? {
+        let interpreter = try Interpreter(program: try Lowering.lower(model.ir), weights: model.weights)
+        interpreter.halfWeightKernel = .packed
+        interpreter.workerLimit = workers
+        guard interpreter.rowWiseFusable(interpreter.program.slots[1]) else { return nil }
+        return interpreter
+    }
+
+    @Test(.enabled(if: packedAvailable, "needs the AVX2+FMA packing kernel"), arguments: [1, 2, 3])
+    func everyRowGetsTheBitsOfItsOwnBatch(_ workers: Int) throws {
+        let program = try Lowering.lower(Self.model.ir)
+        let single = try Interpreter(program: program, weights: Self.model.weights)
+        single.halfWeightKernel = .packed
+        single.workerLimit = 1
+        let fused = try #require(try Self.rowWiseInterpreter(Self.model, workers: workers))
+        // Ragged batches: 1 to 5 sequences of 2 to 19 tokens; 7 + 2 + ... rows, none a tile multiple.
+        let batches = (0..<6).map { b in
+            TokenBatch(ids: (0...(b % 5)).map { s in (0..<(2 + (b * 7 + s * 5) % 18)).map { Int32(2 + ($0 * 13 + b + s) % 45) } })
+        }
+        var states = try batches.map { try single.begin($0) }
+        // The attention slot first, so the FFN sees varied inputs.
+        for i in states.indices { try single.apply(program.slots[0], to: &states[i]) }
+        var expected = states
+        for i in expected.indices { try single.apply(program.slots[1], to: &expected[i]) }
+        var rows = states.flatMap(\.hidden)
+        try rows.withUnsafeMutableBufferPointer {
+            try fused.applyRows(program.slots[1], to: $0.baseAddress!, rows: $0.count / 40)
+        }
+        #expect(rows.map(\.bitPattern) == expected.flatMap(\.hidden).map(\.bitPattern))
+        #expect(rows != states.flatMap(\.hidden), "the FFN changed the states")
+    }
+
+    @Test func onlyHalfWeightFeedForwardsAreFused() throws {
+        let f32 = try Interpreter(program: try Lowering.lower(Self.f32Model.ir), weights: Self.f32Model.weights)
+        #expect(!f32.rowWiseFusable(f32.program.slots[1]), "f32 weights go through OpenBLAS, which may choose kernels by size")
+        let half = try Interpreter(program: try Lowering.lower(Self.model.ir), weights: Self.model.weights)
+        #expect(!half.rowWiseFusable(half.program.slots[0]), "attention is per sequence")
+        half.halfWeightKernel = .panels
+        #expect(!half.rowWiseFusable(half.program.slots[1]), "the panels kernel calls sgemm per panel")
+        #expect(throws: (any Error).self) {
+            var x = [Float](repeating: 0, count: 40)
+            try x.withUnsafeMutableBufferPointer { try half.applyRows(half.program.slots[0], to: $0.baseAddress!, rows: 1) }
+        }
+    }
+
+    /// The scorer with and without fusion: the same D bits for every candidate.
+    @Test func scoresDoNotDependOnFusion() throws {
+        let preset = try PipelinePreset.preset(for: .generic, clipEncoder: false)
+        func scorer(_ fuse: Bool) throws -> DiscrepancyScorer {
+            var options = DiscrepancyScorer.Options()
+            options.fuseRows = fuse
+            return try DiscrepancyScorer(model: Self.model.ir, weights: Self.model.weights,
+                                         prompts: SyntheticModel.prompts(count: 11), nullPrompt: [1], preset: preset, options: options)
+        }
+        let schedule = Self.model.ir.schedule
+        let base = schedule.enumerated().map { $0.offset == 2 ? .skip : $0.element }
+        let candidates = (0..<schedule.count).filter { $0 != 2 }.map { skip in
+            base.enumerated().map { $0.offset == skip ? .skip : $0.element }
+        }
+        let fused = try scorer(true).score(candidates, base: base).map(\.bitPattern)
+        #expect(Set(fused).count > 1)
+        #expect(fused == (try scorer(false).score(candidates, base: base).map(\.bitPattern)))
+    }
+}
