@@ -9,10 +9,10 @@ import Synchronization
 /// busy. Every batch is computed single-threaded in the same way wherever it runs, so scores do
 /// not depend on the thread count.
 ///
-/// Feed-forward slots with bf16/f16 weights on the packing kernel instead run once over the rows
-/// of all batches together, split over the threads inside the product (`Interpreter.applyRows`):
-/// per row the bits are the same, and the weights are read once per slot instead of once per
-/// batch, which is what bounds a search on T5-XXL.
+/// Slots whose matrices are bf16/f16 on the packing kernel instead run once over the rows of all
+/// batches together, split over the threads inside the products (`Interpreter.apply(_:toAll:)`):
+/// per row the bits are the same, and the weights are read once per group of batches instead of
+/// once per batch, which is what bounds a search on T5-XXL.
 final class BatchRunner {
     let interpreters: [Interpreter]
     /// Runs row-wise slots over all batches at once with `threads` workers (nil: never).
@@ -46,7 +46,7 @@ final class BatchRunner {
     /// Applies `slot` to every state; state `i` is handled by interpreter `i % threads`.
     func apply(_ slot: ProgramSlot, to states: inout [ForwardState]) throws {
         if let rowWise, states.count > 1, rowWise.rowWiseFusable(slot) {
-            try applyRowWise(slot, to: &states, with: rowWise)
+            try rowWise.apply(slot, toAll: &states)
             return
         }
         let workers = min(interpreters.count, states.count)
@@ -71,29 +71,6 @@ final class BatchRunner {
             }
         }
         if let error = failures.error { throw error }
-    }
-}
-
-extension BatchRunner {
-    /// All states' rows side by side, one `applyRows`, and back.
-    func applyRowWise(_ slot: ProgramSlot, to states: inout [ForwardState], with interpreter: Interpreter) throws {
-        let total = states.reduce(0) { $0 + $1.hidden.count }
-        var rows = [Float](repeating: 0, count: total)
-        var offset = 0
-        for state in states {
-            rows.replaceSubrange(offset..<offset + state.hidden.count, with: state.hidden)
-            offset += state.hidden.count
-        }
-        let width = total / max(1, states.reduce(0) { $0 + $1.batch * $1.length })
-        try rows.withUnsafeMutableBufferPointer {
-            try interpreter.applyRows(slot, to: $0.baseAddress!, rows: total / max(width, 1))
-        }
-        offset = 0
-        for i in states.indices {
-            let count = states[i].hidden.count
-            states[i].hidden.replaceSubrange(0..<count, with: rows[offset..<offset + count])
-            offset += count
-        }
     }
 }
 

@@ -5,8 +5,8 @@ import SkrrPasses
 import SkrrRuntime
 import Testing
 
-/// Feed-forward slots with bf16 weights run over all batches' rows at once (BatchRunner,
-/// Interpreter.applyRows). That is only allowed because every row gets exactly the bits it gets
+/// Slots with bf16 weights run over all batches' rows at once (BatchRunner,
+/// Interpreter.apply(_:toAll:)). That is only allowed because every row gets exactly the bits it gets
 /// in its own batch, so a search's choices cannot depend on it: these tests hold that promise.
 @Suite struct RowWiseFusionTests {
     /// Widths that are not multiples of the packing kernel's 16-column panels or 6-row tiles.
@@ -27,6 +27,17 @@ import Testing
         return interpreter
     }
 
+    /// Ragged batches: 1 to 5 sequences of 2 to 19 tokens, no row count a tile multiple.
+    static func batches() -> [TokenBatch] {
+        (0..<6).map { (b: Int) -> TokenBatch in
+            let sequences: [[Int32]] = (0...(b % 5)).map { (s: Int) -> [Int32] in
+                let length = 2 + (b * 7 + s * 5) % 18
+                return (0..<length).map { (t: Int) -> Int32 in Int32(2 + (t * 13 + b + s) % 45) }
+            }
+            return TokenBatch(ids: sequences)
+        }
+    }
+
     @Test(.enabled(if: packedAvailable, "needs the AVX2+FMA packing kernel"), arguments: [1, 2, 3])
     func everyRowGetsTheBitsOfItsOwnBatch(_ workers: Int) throws {
         let program = try Lowering.lower(Self.model.ir)
@@ -34,34 +45,46 @@ import Testing
         single.halfWeightKernel = .packed
         single.workerLimit = 1
         let fused = try #require(try Self.rowWiseInterpreter(Self.model, workers: workers))
-        // Ragged batches: 1 to 5 sequences of 2 to 19 tokens; 7 + 2 + ... rows, none a tile multiple.
-        let batches = (0..<6).map { b in
-            TokenBatch(ids: (0...(b % 5)).map { s in (0..<(2 + (b * 7 + s * 5) % 18)).map { Int32(2 + ($0 * 13 + b + s) % 45) } })
+        var expected = try Self.batches().map { try single.begin($0) }
+        var together = expected
+        // Every slot in turn: attention (scores per sequence, projections over all rows) and FFN.
+        for slot in program.slots {
+            let before = together.flatMap(\.hidden)
+            for i in expected.indices { try single.apply(slot, to: &expected[i]) }
+            try fused.apply(slot, toAll: &together)
+            #expect(together.flatMap(\.hidden).map(\.bitPattern) == expected.flatMap(\.hidden).map(\.bitPattern), "\(slot)")
+            #expect(together.flatMap(\.hidden) != before, "the slot changed the states")
         }
-        var states = try batches.map { try single.begin($0) }
-        // The attention slot first, so the FFN sees varied inputs.
-        for i in states.indices { try single.apply(program.slots[0], to: &states[i]) }
-        var expected = states
-        for i in expected.indices { try single.apply(program.slots[1], to: &expected[i]) }
-        var rows = states.flatMap(\.hidden)
-        try rows.withUnsafeMutableBufferPointer {
-            try fused.applyRows(program.slots[1], to: $0.baseAddress!, rows: $0.count / 40)
-        }
-        #expect(rows.map(\.bitPattern) == expected.flatMap(\.hidden).map(\.bitPattern))
-        #expect(rows != states.flatMap(\.hidden), "the FFN changed the states")
     }
 
-    @Test func onlyHalfWeightFeedForwardsAreFused() throws {
+    /// A state with more rows than a group holds (3 × 700 > 2048) takes the per-batch attention
+    /// path inside a call over batches; its neighbours are still grouped.
+    @Test(.enabled(if: packedAvailable, "needs the AVX2+FMA packing kernel"))
+    func aStateLargerThanAGroupKeepsItsBits() throws {
+        let program = try Lowering.lower(Self.model.ir)
+        let single = try Interpreter(program: program, weights: Self.model.weights)
+        single.halfWeightKernel = .packed
+        single.workerLimit = 1
+        let fused = try #require(try Self.rowWiseInterpreter(Self.model))
+        let large = TokenBatch(ids: (0..<3).map { (s: Int) -> [Int32] in (0..<700).map { (t: Int) -> Int32 in Int32(2 + (t * 7 + s) % 45) } })
+        var expected = try ([large] + Self.batches()).map { try single.begin($0) }
+        var together = expected
+        for slot in program.slots.prefix(2) {
+            for i in expected.indices { try single.apply(slot, to: &expected[i]) }
+            try fused.apply(slot, toAll: &together)
+        }
+        #expect(together.flatMap(\.hidden).map(\.bitPattern) == expected.flatMap(\.hidden).map(\.bitPattern))
+    }
+
+    @Test func onlyHalfWeightSlotsOnThePackingKernelAreFused() throws {
         let f32 = try Interpreter(program: try Lowering.lower(Self.f32Model.ir), weights: Self.f32Model.weights)
         #expect(!f32.rowWiseFusable(f32.program.slots[1]), "f32 weights go through OpenBLAS, which may choose kernels by size")
         let half = try Interpreter(program: try Lowering.lower(Self.model.ir), weights: Self.model.weights)
-        #expect(!half.rowWiseFusable(half.program.slots[0]), "attention is per sequence")
         half.halfWeightKernel = .panels
-        #expect(!half.rowWiseFusable(half.program.slots[1]), "the panels kernel calls sgemm per panel")
-        #expect(throws: (any Error).self) {
-            var x = [Float](repeating: 0, count: 40)
-            try x.withUnsafeMutableBufferPointer { try half.applyRows(half.program.slots[0], to: $0.baseAddress!, rows: 1) }
-        }
+        #expect(!half.rowWiseFusable(half.program.slots[0]) && !half.rowWiseFusable(half.program.slots[1]),
+                "the panels kernel calls sgemm per panel")
+        var states = try Self.batches().map { try f32.begin($0) }
+        #expect(throws: (any Error).self) { try f32.apply(f32.program.slots[1], toAll: &states) }
     }
 
     /// The scorer with and without fusion: the same D bits for every candidate.

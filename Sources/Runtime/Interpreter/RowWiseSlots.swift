@@ -1,20 +1,25 @@
 import CKernels
 import SkrrSupport
 
-/// Feed-forward slots over the rows of many batches at once. An FFN acts on each position alone,
-/// so a search that holds its calibration prompts as many small batches (grouped by length) can
-/// run one FFN over all their rows: the weights are read and widened once per call instead of
-/// once per batch. On T5-XXL with 16 short prompts the search spent nearly all its time in the
-/// widening GEMM over batches of 3–43 rows, each streaming an FFN's 252 MB of bf16 weights.
+/// One slot over many batches at once. A search holds its calibration prompts as many small
+/// batches (grouped by exact length, so nothing is padded); run one at a time, every batch
+/// streams the slot's weights again. On T5-XXL with 16 short prompts (batches of 3–43 rows) the
+/// search spent nearly all its time in the widening GEMM re-reading 252 MB of bf16 FFN weights
+/// per batch. Here the position-wise parts (norms, q/k/v/o, the FFN) run over all batches' rows
+/// side by side, and only the attention scores stay per sequence.
 extension Interpreter {
-    /// Whether `applyRows` gives every row exactly the bits `apply` gives it in its own batch:
-    /// an FFN slot whose matrices are bf16/f16 multiplied by the packing kernel, whose sums
-    /// (256-long FMA chains added in order) do not depend on how the rows are split or where a
-    /// row sits. f32 weights (OpenBLAS may choose kernels by size), the `panels` kernel (sgemm per
-    /// panel) and the AVX-512 BF16 kernel make no such promise, so their slots are not fused.
+    /// Whether `apply(_:toAll:)` gives every row exactly the bits `apply(_:to:)` gives it in its
+    /// own batch: every matrix of the slot is bf16/f16 and multiplied by the packing kernel,
+    /// whose sums (256-long FMA chains added in order) do not depend on how rows are split or
+    /// where a row sits. f32 weights (OpenBLAS may choose kernels by size), the `panels` kernel
+    /// (sgemm per panel) and the AVX-512 BF16 kernel make no such promise and are not batched.
     public func rowWiseFusable(_ slot: ProgramSlot) -> Bool {
-        guard case let .ffn(w, _) = slot else { return false }
-        let matrices = [w.wi, w.wo] + (w.wiGate.map { [$0] } ?? [])
+        let matrices: [LinearWeights]
+        switch slot {
+        case .skip: return false
+        case let .ffn(w, _): matrices = [w.wi, w.wo] + (w.wiGate.map { [$0] } ?? [])
+        case let .attention(w, _): matrices = [w.q, w.k, w.v, w.o]
+        }
         return matrices.allSatisfy { layer in
             let info = program.tensors[layer.weight]
             guard info.dtype == .bf16 || info.dtype == .f16 else { return false }
@@ -24,13 +29,92 @@ extension Interpreter {
         }
     }
 
-    /// Runs a `rowWiseFusable` slot on `rows` rows of hidden states (`rows × hidden size`, any
-    /// batches' rows side by side), in place, split over this interpreter's workers.
-    public func applyRows(_ slot: ProgramSlot, to hidden: UnsafeMutablePointer<Float>, rows: Int) throws {
-        guard case let .ffn(w, _) = slot, rowWiseFusable(slot) else {
-            throw SkrrError(key: "slot", "only feed-forward slots with bf16/f16 weights on the packing kernel run row-wise")
+    /// Runs a `rowWiseFusable` slot on every state, in place, split over this interpreter's
+    /// workers: states go in groups of at most `groupRows` rows (a larger state alone), each
+    /// group's rows through one product per matrix.
+    public func apply(_ slot: ProgramSlot, toAll states: inout [ForwardState]) throws {
+        guard rowWiseFusable(slot) else {
+            throw SkrrError(key: "slot", "only slots whose matrices are bf16/f16 on the packing kernel run over batches at once")
         }
-        guard rows > 0 else { return }
-        try splittingWork { try feedForward(hidden, w, rows: rows) }
+        let d = spec.hiddenSize
+        for state in states {
+            let layer: LinearWeights
+            switch slot {
+            case let .attention(w, _): layer = w.q
+            case let .ffn(w, _): layer = w.wi
+            case .skip: return
+            }
+            try checkWidth(state.hidden, rows: state.batch * state.length, layer)
+        }
+        try splittingWork {
+            var first = 0
+            while first < states.count {
+                var end = first + 1, rows = states[first].hidden.count / d
+                while end < states.count && rows + states[end].hidden.count / d <= Interpreter.groupRows {
+                    rows += states[end].hidden.count / d
+                    end += 1
+                }
+                let x = workspace.gathered.reserve(rows * d)
+                var offset = 0
+                for i in first..<end {
+                    states[i].hidden.withUnsafeBufferPointer { (x + offset).update(from: $0.baseAddress!, count: $0.count) }
+                    offset += states[i].hidden.count
+                }
+                switch slot {
+                case let .ffn(w, _):
+                    try feedForward(x, w, rows: rows)
+                case let .attention(w, _) where end - first == 1 && rows > Interpreter.groupRows:
+                    // One large state: the per-batch path bounds q, k, v by sequence groups.
+                    let state = states[first]
+                    let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
+                    try attention(x, w, bias: bias, keep: state.keep, batch: state.batch, length: state.length)
+                case let .attention(w, _):
+                    try attention(x, w, over: states[first..<end], rows: rows)
+                case .skip:
+                    break
+                }
+                offset = 0
+                for i in first..<end {
+                    let count = states[i].hidden.count
+                    states[i].hidden.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x + offset, count: count) }
+                    offset += count
+                }
+                first = end
+            }
+        }
+    }
+
+    /// Attention over the rows of several states laid side by side in `x`: norm and q, k, v, o
+    /// over all rows at once, scores per sequence of each state.
+    private func attention(_ x: UnsafeMutablePointer<Float>, _ w: AttentionWeights, over states: ArraySlice<ForwardState>,
+                           rows: Int) throws {
+        let d = spec.hiddenSize, inner = spec.innerSize
+        let wq = try staged(w.q, width: d, outWidth: inner, buffer: 0), wk = try staged(w.k, width: d, outWidth: inner, buffer: 1)
+        let wv = try staged(w.v, width: d, outWidth: inner, buffer: 2), wo = try staged(w.o, width: inner, outWidth: d, buffer: 3)
+        let arena = workspace.arena.reserve(4 * rows * inner)
+        let q = arena, k = arena + rows * inner, v = arena + 2 * rows * inner, context = arena + 3 * rows * inner
+        let h = preNormed(x, w.norm, rows: rows)
+        multiply(h, rows: rows, wq, into: q)
+        multiply(h, rows: rows, wk, into: k)
+        multiply(h, rows: rows, wv, into: v)
+        var row = 0
+        for state in states {
+            let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
+            let at = row * inner
+            state.keep.withUnsafeBufferPointer { keep in
+                if let bias {
+                    bias.withUnsafeBufferPointer {
+                        attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: $0.baseAddress!,
+                                      keep: keep.baseAddress!, batch: state.batch, length: state.length)
+                    }
+                } else {
+                    attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: nil, keep: keep.baseAddress!,
+                                  batch: state.batch, length: state.length)
+                }
+            }
+            row += state.batch * state.length
+        }
+        multiply(context, rows: rows, wo, into: x, accumulate: true)
+        postNorm(x, w.norm, rows: rows)
     }
 }

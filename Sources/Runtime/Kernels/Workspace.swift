@@ -5,6 +5,8 @@ final class Workspace {
     let normed = ScratchBuffer()
     /// q, k, v and the attention context, or the FFN's two `rows × d_ff` branches (one row group).
     let arena = ScratchBuffer()
+    /// Several batches' hidden states side by side (a slot run over batches at once).
+    let gathered = ScratchBuffer()
     /// One `length × length` score matrix per worker.
     let scores = ScratchBuffer()
     /// A GEMM's input rounded to bf16 (bf16 compute), two values per f32 slot.
