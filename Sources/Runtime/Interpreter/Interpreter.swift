@@ -180,35 +180,75 @@ public final class Interpreter {
     /// the context stay small whatever the batch.
     func attention(_ x: UnsafeMutablePointer<Float>, _ w: AttentionWeights, bias: [Float]?, keep: [Float], batch: Int,
                    length: Int) throws {
-        let d = spec.hiddenSize, inner = spec.innerSize
-        let wq = try staged(w.q, width: d, outWidth: inner, buffer: 0), wk = try staged(w.k, width: d, outWidth: inner, buffer: 1)
-        let wv = try staged(w.v, width: d, outWidth: inner, buffer: 2), wo = try staged(w.o, width: inner, outWidth: d, buffer: 3)
+        let d = spec.hiddenSize
+        let staged = try stagedAttention(w)
         let perGroup = max(1, Interpreter.groupRows / max(length, 1))
         var first = 0
         while first < batch {
-            let sequences = min(perGroup, batch - first), rows = sequences * length
-            let xg = x + first * length * d
-            let arena = workspace.arena.reserve(4 * rows * inner)
-            let q = arena, k = arena + rows * inner, v = arena + 2 * rows * inner, context = arena + 3 * rows * inner
-            let h = preNormed(xg, w.norm, rows: rows)
-            multiply(h, rows: rows, wq, into: q)
-            multiply(h, rows: rows, wk, into: k)
-            multiply(h, rows: rows, wv, into: v)
-            keep.withUnsafeBufferPointer { keep in
-                let keepGroup = keep.baseAddress! + first * length
-                if let bias {
-                    bias.withUnsafeBufferPointer {
-                        attentionCore(q: q, k: k, v: v, into: context, bias: $0.baseAddress!, keep: keepGroup,
-                                      batch: sequences, length: length)
-                    }
-                } else {
-                    attentionCore(q: q, k: k, v: v, into: context, bias: nil, keep: keepGroup, batch: sequences, length: length)
-                }
-            }
-            multiply(context, rows: rows, wo, into: xg, accumulate: true)
-            postNorm(xg, w.norm, rows: rows)
+            let sequences = min(perGroup, batch - first)
+            attentionGroup(x + first * length * d, rows: sequences * length, w.norm, staged,
+                           [AttentionSpan(sequences: sequences, length: length, keep: keep, keepOffset: first * length, bias: bias)])
             first += sequences
         }
+    }
+
+    /// An attention slot's four matrices, staged once per call.
+    struct StagedAttention { let q, k, v, o: StagedLinear }
+
+    func stagedAttention(_ w: AttentionWeights) throws -> StagedAttention {
+        let d = spec.hiddenSize, inner = spec.innerSize
+        return StagedAttention(q: try staged(w.q, width: d, outWidth: inner, buffer: 0),
+                               k: try staged(w.k, width: d, outWidth: inner, buffer: 1),
+                               v: try staged(w.v, width: d, outWidth: inner, buffer: 2),
+                               o: try staged(w.o, width: inner, outWidth: d, buffer: 3))
+    }
+
+    /// Sequences of one length lying side by side in an attention group: their mask multipliers
+    /// (`keep` from `keepOffset` on) and their position bias.
+    struct AttentionSpan {
+        let sequences: Int
+        let length: Int
+        let keep: [Float]
+        let keepOffset: Int
+        let bias: [Float]?
+    }
+
+    /// The position bias an attention slot uses on sequences of `length`: its own relative table
+    /// (UMT5) or the encoder's shared one.
+    func attentionBias(_ w: AttentionWeights, length: Int, shared: [Float]?) throws -> [Float]? {
+        try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? shared
+    }
+
+    /// Attention on `rows` rows of `x` made of `spans` one after another: the norm and q, k, v, o
+    /// over all rows at once, the scores per sequence. The rows of a batch's group of sequences
+    /// (`attention`) or of several batches (`apply(_:toAll:)`) take the same path.
+    func attentionGroup(_ x: UnsafeMutablePointer<Float>, rows: Int, _ norm: NormWeights, _ w: StagedAttention,
+                        _ spans: [AttentionSpan]) {
+        let inner = spec.innerSize
+        let arena = workspace.arena.reserve(4 * rows * inner)
+        let q = arena, k = arena + rows * inner, v = arena + 2 * rows * inner, context = arena + 3 * rows * inner
+        let h = preNormed(x, norm, rows: rows)
+        multiply(h, rows: rows, w.q, into: q)
+        multiply(h, rows: rows, w.k, into: k)
+        multiply(h, rows: rows, w.v, into: v)
+        var at = 0
+        for span in spans {
+            span.keep.withUnsafeBufferPointer { keep in
+                let keepSpan = keep.baseAddress! + span.keepOffset
+                if let bias = span.bias {
+                    bias.withUnsafeBufferPointer {
+                        attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: $0.baseAddress!, keep: keepSpan,
+                                      batch: span.sequences, length: span.length)
+                    }
+                } else {
+                    attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: nil, keep: keepSpan,
+                                  batch: span.sequences, length: span.length)
+                }
+            }
+            at += span.sequences * span.length * inner
+        }
+        multiply(context, rows: rows, w.o, into: x, accumulate: true)
+        postNorm(x, norm, rows: rows)
     }
 
     /// `softmax(q·kᵀ·scale + bias, masked)·v` for every (sequence, head) pair, pairs spread over

@@ -37,15 +37,13 @@ extension Interpreter {
             throw SkrrError(key: "slot", "only slots whose matrices are bf16/f16 on the packing kernel run over batches at once")
         }
         let d = spec.hiddenSize
-        for state in states {
-            let layer: LinearWeights
-            switch slot {
-            case let .attention(w, _): layer = w.q
-            case let .ffn(w, _): layer = w.wi
-            case .skip: return
-            }
-            try checkWidth(state.hidden, rows: state.batch * state.length, layer)
+        let input: LinearWeights
+        switch slot {
+        case let .attention(w, _): input = w.q
+        case let .ffn(w, _): input = w.wi
+        case .skip: return
         }
+        for state in states { try checkWidth(state.hidden, rows: state.batch * state.length, input) }
         try splittingWork {
             var first = 0
             while first < states.count {
@@ -66,10 +64,14 @@ extension Interpreter {
                 case let .attention(w, _) where end - first == 1 && rows > Interpreter.groupRows:
                     // One large state: the per-batch path bounds q, k, v by sequence groups.
                     let state = states[first]
-                    let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
-                    try attention(x, w, bias: bias, keep: state.keep, batch: state.batch, length: state.length)
+                    try attention(x, w, bias: try attentionBias(w, length: state.length, shared: state.sharedBias),
+                                  keep: state.keep, batch: state.batch, length: state.length)
                 case let .attention(w, _):
-                    try attention(x, w, over: states[first..<end], rows: rows)
+                    let spans = try states[first..<end].map {
+                        AttentionSpan(sequences: $0.batch, length: $0.length, keep: $0.keep, keepOffset: 0,
+                                      bias: try attentionBias(w, length: $0.length, shared: $0.sharedBias))
+                    }
+                    attentionGroup(x, rows: rows, w.norm, try stagedAttention(w), spans)
                 case .skip:
                     break
                 }
@@ -82,39 +84,5 @@ extension Interpreter {
                 first = end
             }
         }
-    }
-
-    /// Attention over the rows of several states laid side by side in `x`: norm and q, k, v, o
-    /// over all rows at once, scores per sequence of each state.
-    private func attention(_ x: UnsafeMutablePointer<Float>, _ w: AttentionWeights, over states: ArraySlice<ForwardState>,
-                           rows: Int) throws {
-        let d = spec.hiddenSize, inner = spec.innerSize
-        let wq = try staged(w.q, width: d, outWidth: inner, buffer: 0), wk = try staged(w.k, width: d, outWidth: inner, buffer: 1)
-        let wv = try staged(w.v, width: d, outWidth: inner, buffer: 2), wo = try staged(w.o, width: inner, outWidth: d, buffer: 3)
-        let arena = workspace.arena.reserve(4 * rows * inner)
-        let q = arena, k = arena + rows * inner, v = arena + 2 * rows * inner, context = arena + 3 * rows * inner
-        let h = preNormed(x, w.norm, rows: rows)
-        multiply(h, rows: rows, wq, into: q)
-        multiply(h, rows: rows, wk, into: k)
-        multiply(h, rows: rows, wv, into: v)
-        var row = 0
-        for state in states {
-            let bias = try w.relativeBias.map { try positionBias(table: $0, length: state.length) } ?? state.sharedBias
-            let at = row * inner
-            state.keep.withUnsafeBufferPointer { keep in
-                if let bias {
-                    bias.withUnsafeBufferPointer {
-                        attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: $0.baseAddress!,
-                                      keep: keep.baseAddress!, batch: state.batch, length: state.length)
-                    }
-                } else {
-                    attentionCore(q: q + at, k: k + at, v: v + at, into: context + at, bias: nil, keep: keep.baseAddress!,
-                                  batch: state.batch, length: state.length)
-                }
-            }
-            row += state.batch * state.length
-        }
-        multiply(context, rows: rows, wo, into: x, accumulate: true)
-        postNorm(x, w.norm, rows: rows)
     }
 }

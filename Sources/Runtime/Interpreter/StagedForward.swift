@@ -63,7 +63,7 @@ extension Interpreter {
         case .skip:
             return
         case let .attention(w, _):
-            let bias = try w.relativeBias.map { try positionBias(table: $0, length: length) } ?? state.sharedBias
+            let bias = try attentionBias(w, length: length, shared: state.sharedBias)
             try checkWidth(state.hidden, rows: rows, w.q)
             let keep = state.keep
             try state.hidden.withUnsafeMutableBufferPointer {
