@@ -9,11 +9,7 @@ import Testing
     let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
 
     func scorer(_ model: SyntheticModel, budget: Int = 1 << 30, null: Bool = true, prompts: Int = 12) throws -> DiscrepancyScorer {
-        var options = DiscrepancyScorer.Options()
-        options.memoryBudget = budget
-        options.includeNullPrompt = null
-        return try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: prompts),
-                                     nullPrompt: [1], preset: generic, options: options)
+        try model.scorer(budget: budget, prompts: prompts, null: null)
     }
 
     @Test func denseModelHasZeroDiscrepancy() throws {

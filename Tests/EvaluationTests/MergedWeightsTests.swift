@@ -133,13 +133,7 @@ import Testing
     /// fewer sub-block runs.
     @Test func mergedCandidatesResumeFromTheDensePrefix() throws {
         let model = SyntheticModel(layers: 6)
-        func makeScorer(budget: Int) throws -> DiscrepancyScorer {
-            var options = DiscrepancyScorer.Options()
-            options.memoryBudget = budget
-            return try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 6),
-                                         nullPrompt: [1], preset: generic, options: options)
-        }
-        let cached = try makeScorer(budget: 1 << 30), uncached = try makeScorer(budget: 1)
+        let cached = try model.scorer(prompts: 6), uncached = try model.scorer(budget: 1, prompts: 6)
         let merged = try LayerCollapse(sparsity: 0.5).collapse(model.ir, base: 3, folded: [4, 5], step: 1)
         _ = try cached.measure(model.ir)  // the dense run is now cached
         let before = cached.statistics.subBlockEvaluations

@@ -9,19 +9,11 @@ import Testing
 /// before (so whatever its cache holds and where it resumes), and whichever other candidates
 /// share its call.
 @Suite struct ResumeInvarianceTests {
-    let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
     let model = SyntheticModel(layers: 5)
 
-    func scorer(budget: Int = 1 << 30) throws -> DiscrepancyScorer {
-        var options = DiscrepancyScorer.Options()
-        options.memoryBudget = budget
-        return try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 9),
-                                     nullPrompt: [1], preset: generic, options: options)
-    }
+    func scorer(budget: Int = 1 << 30) throws -> DiscrepancyScorer { try model.scorer(budget: budget, prompts: 9) }
 
-    func skipping(_ slots: Set<Int>) -> [Slot] {
-        model.ir.schedule.enumerated().map { slots.contains($0.offset) ? .skip : $0.element }
-    }
+    func skipping(_ slots: Set<Int>) -> [Slot] { model.skipping(slots) }
 
     @Test func aCandidatesBitsDoNotDependOnHistoryOrCompany() throws {
         let base = skipping([4])

@@ -89,20 +89,10 @@ import Testing
 
     /// The scorer with and without fusion: the same D bits for every candidate.
     @Test func scoresDoNotDependOnFusion() throws {
-        let preset = try PipelinePreset.preset(for: .generic, clipEncoder: false)
-        func scorer(_ fuse: Bool) throws -> DiscrepancyScorer {
-            var options = DiscrepancyScorer.Options()
-            options.fuseRows = fuse
-            return try DiscrepancyScorer(model: Self.model.ir, weights: Self.model.weights,
-                                         prompts: SyntheticModel.prompts(count: 11), nullPrompt: [1], preset: preset, options: options)
-        }
-        let schedule = Self.model.ir.schedule
-        let base = schedule.enumerated().map { $0.offset == 2 ? .skip : $0.element }
-        let candidates = (0..<schedule.count).filter { $0 != 2 }.map { skip in
-            base.enumerated().map { $0.offset == skip ? .skip : $0.element }
-        }
-        let fused = try scorer(true).score(candidates, base: base).map(\.bitPattern)
+        let base = Self.model.skipping([2])
+        let candidates = (0..<Self.model.ir.schedule.count).filter { $0 != 2 }.map { Self.model.skipping([2, $0]) }
+        let fused = try Self.model.scorer(prompts: 11).score(candidates, base: base).map(\.bitPattern)
         #expect(Set(fused).count > 1)
-        #expect(fused == (try scorer(false).score(candidates, base: base).map(\.bitPattern)))
+        #expect(fused == (try Self.model.scorer(prompts: 11, fuseRows: false).score(candidates, base: base).map(\.bitPattern)))
     }
 }

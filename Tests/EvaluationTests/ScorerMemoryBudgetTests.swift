@@ -8,19 +8,11 @@ import Testing
 /// one boundary is ~150 MB, so "keep the last 8 runs" alone would hold several GB), and what it
 /// evicts changes only the work, never a score.
 @Suite struct ScorerMemoryBudgetTests {
-    let generic = try! PipelinePreset.preset(for: .generic, clipEncoder: false)
     let model = SyntheticModel(layers: 5)
 
-    func scorer(budget: Int) throws -> DiscrepancyScorer {
-        var options = DiscrepancyScorer.Options()
-        options.memoryBudget = budget
-        return try DiscrepancyScorer(model: model.ir, weights: model.weights, prompts: SyntheticModel.prompts(count: 9),
-                                     nullPrompt: [1], preset: generic, options: options)
-    }
+    func scorer(budget: Int) throws -> DiscrepancyScorer { try model.scorer(budget: budget, prompts: 9) }
 
-    func skipping(_ slots: Set<Int>) -> [Slot] {
-        model.ir.schedule.enumerated().map { slots.contains($0.offset) ? .skip : $0.element }
-    }
+    func skipping(_ slots: Set<Int>) -> [Slot] { model.skipping(slots) }
 
     @Test func theCacheNeverHoldsMoreThanTheBudget() throws {
         let roomy = try scorer(budget: 1 << 30)

@@ -1,3 +1,4 @@
+import SkrrEvaluation
 import SkrrIR
 import SkrrRuntime
 
@@ -87,5 +88,23 @@ struct SyntheticModel {
                 return Int32(2 + Int(state >> 33) % (vocab - 2))
             } + [1]
         }
+    }
+}
+
+extension SyntheticModel {
+    /// A D scorer on this model under the generic preset: `prompts` seeded prompts, plus the
+    /// empty prompt unless `null` is false.
+    func scorer(budget: Int = 1 << 30, prompts: Int = 12, null: Bool = true, fuseRows: Bool = true) throws -> DiscrepancyScorer {
+        var options = DiscrepancyScorer.Options()
+        options.memoryBudget = budget
+        options.includeNullPrompt = null
+        options.fuseRows = fuseRows
+        return try DiscrepancyScorer(model: ir, weights: weights, prompts: SyntheticModel.prompts(count: prompts), nullPrompt: [1],
+                                     preset: try PipelinePreset.preset(for: .generic, clipEncoder: false), options: options)
+    }
+
+    /// The dense schedule with `slots` skipped.
+    func skipping(_ slots: Set<Int>) -> [Slot] {
+        ir.schedule.enumerated().map { slots.contains($0.offset) ? .skip : $0.element }
     }
 }
