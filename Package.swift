@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "skrrc", targets: ["skrrc"]),
         // The runtime library an app embeds without the compiler.
         .library(name: "SkrrRuntime", targets: ["SkrrRuntime"]),
+        // One entry point per untrusted-input reader, for the libFuzzer package in fuzz/ (built
+        // apart, with -sanitize=fuzzer) and the regression test that replays fuzz/regressions/.
+        .library(name: "SkrrFuzzEntries", targets: ["SkrrFuzzEntries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -76,6 +79,11 @@ let package = Package(
             ],
             path: "Sources/skrrc"),
 
+        // Every reader of untrusted input driven by one byte string (fuzz/, FuzzRegressionTests).
+        .target(
+            name: "SkrrFuzzEntries", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrRuntime", "SkrrSupport"],
+            path: "Sources/FuzzEntries"),
+
         // Benchmark driver (bench/): whole-process timings side by side with PyTorch.
         .executableTarget(
             name: "skrr-bench",
@@ -103,6 +111,12 @@ let package = Package(
         .testTarget(
             name: "DriverTests",
             dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: [
+                "SkrrFuzzEntries", "SkrrBackend", "SkrrLowering", "SkrrFrontend", "SkrrIR", "SkrrRuntime", "SkrrSupport",
+                "SkrrTestSupport",
+            ]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
         .testTarget(
             name: "DistributedTests",
