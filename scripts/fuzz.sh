@@ -35,6 +35,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 # Swift's own crash backtracer reads the crashed process's memory, which ASan reports as a second
 # (false) error; libFuzzer and ASan print the stack themselves.
 export SWIFT_BACKTRACE=enable=no
+# One thread: the machine is shared, and libFuzzer runs one input at a time.
+export OPENBLAS_NUM_THREADS=1
 for target in "${targets[@]}"; do
     exe="$bin/fuzz-$target"
     [ -x "$exe" ] || { echo "fuzz: no such target '$target' (${all_targets[*]})" >&2; exit 2; }

@@ -133,10 +133,13 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
     }
 
     /// Runs every load-time check of `init(path:)` on a file image held in memory and returns the
-    /// program it describes, so a fuzzer or a test can drive the loader without a file per input.
-    /// `path` only names the image in messages; weight checksums are still `verify()`'s job.
-    public static func validate(image bytes: UnsafeRawBufferPointer, path: String) throws -> EncoderProgram {
-        try load(bytes, path: path).program
+    /// program it describes and where its tensors lie, so a fuzzer or a test can drive the loader
+    /// without a file per input. `path` only names the image in messages; weight checksums are
+    /// still `verify()`'s job.
+    public static func validate(image bytes: UnsafeRawBufferPointer, path: String) throws
+        -> (program: EncoderProgram, info: RuntimeFileInfo) {
+        let loaded = try load(bytes, path: path)
+        return (loaded.program, loaded.info)
     }
 
     /// Header, manifest checksum, manifest decoding and program validation, in that order.
