@@ -70,18 +70,27 @@ struct ManifestBuilder {
         try weightAndBias(name + ".", l.weight, l.bias, add)
     }
 
+    /// A size as its 32-bit manifest field. The readers bound every size far below 2^32
+    /// (`ResourceLimits`); this refuses, instead of trapping, anything that slipped past them.
+    func field(_ value: Int, _ name: String) throws -> UInt32 {
+        guard let wire = UInt32(exactly: value) else {
+            throw SkrrError(key: name, "expected 0...\(UInt32.max) to fit the runtime file's 32-bit field, got \(value)")
+        }
+        return wire
+    }
+
     // MARK: parts
 
     func addHyper() throws {
         let s = program.spec
         let h = try made(skrr_model_hyper_new())
         m.pointee.hyper = h
-        h.pointee.hidden_size = UInt32(s.hiddenSize)
-        h.pointee.num_layers = UInt32(program.blockCount)
-        h.pointee.num_heads = UInt32(s.numHeads)
-        h.pointee.head_dim = UInt32(s.headDim)
-        h.pointee.ffn_size = UInt32(s.ffnSize)
-        h.pointee.vocab_size = UInt32(s.vocabSize)
+        h.pointee.hidden_size = try field(s.hiddenSize, "hidden_size")
+        h.pointee.num_layers = try field(program.blockCount, "num_layers")
+        h.pointee.num_heads = try field(s.numHeads, "num_heads")
+        h.pointee.head_dim = try field(s.headDim, "head_dim")
+        h.pointee.ffn_size = try field(s.ffnSize, "ffn_size")
+        h.pointee.vocab_size = try field(s.vocabSize, "vocab_size")
         h.pointee.norm_eps = s.normEps
         h.pointee.norm_kind = ManifestEnums.normKind.wire(s.norm)
         h.pointee.norm_placement = ManifestEnums.normPlacement.wire(s.postNorm)
@@ -99,17 +108,17 @@ struct ManifestBuilder {
         let positions: ManifestPositionEncoding
         if let buckets = s.relativeBuckets, let distance = s.relativeMaxDistance {
             positions = program.sharedPositionBias != nil ? .relativeShared : .relativePerLayer
-            h.pointee.relative_buckets = UInt32(buckets)
-            h.pointee.relative_max_distance = UInt32(distance)
+            h.pointee.relative_buckets = try field(buckets, "relative_buckets")
+            h.pointee.relative_max_distance = try field(distance, "relative_max_distance")
         } else {
             positions = .learned
         }
         h.pointee.position_encoding = ManifestEnums.positionEncoding.wire(positions)
-        h.pointee.max_positions = UInt32(s.maxPositions ?? 0)
-        h.pointee.type_vocab_size = UInt32(program.embeddings.tokenType.map { program.tensors[$0].shape[0] } ?? 0)
-        h.pointee.projection_dim = UInt32(program.projection.map { program.tensors[$0].shape[0] } ?? 0)
-        if let eos = s.eosTokenId { h.pointee.eos_token_id = try made(skrr_token_id_new(UInt32(eos))) }
-        if let pad = s.padTokenId { h.pointee.pad_token_id = try made(skrr_token_id_new(UInt32(pad))) }
+        h.pointee.max_positions = try field(s.maxPositions ?? 0, "max_positions")
+        h.pointee.type_vocab_size = try field(program.embeddings.tokenType.map { program.tensors[$0].shape[0] } ?? 0, "type_vocab_size")
+        h.pointee.projection_dim = try field(program.projection.map { program.tensors[$0].shape[0] } ?? 0, "projection_dim")
+        if let eos = s.eosTokenId { h.pointee.eos_token_id = try made(skrr_token_id_new(try field(eos, "eos_token_id"))) }
+        if let pad = s.padTokenId { h.pointee.pad_token_id = try made(skrr_token_id_new(try field(pad, "pad_token_id"))) }
         h.pointee.final_norm_inside_stack = s.finalNormInsideStack ? 1 : 0
     }
 
@@ -226,7 +235,7 @@ struct ManifestBuilder {
         let p = try made(skrr_preset_new())
         m.pointee.preset = p
         try check(skrr_pb_set_string(&p.pointee.name, options.preset.name))
-        p.pointee.max_length = UInt32(options.preset.maxLength ?? 0)
+        p.pointee.max_length = try field(options.preset.maxLength ?? 0, "preset.max_length")
         p.pointee.pad_to_max = options.preset.padToMax ? 1 : 0
         p.pointee.use_mask = options.preset.useMask ? 1 : 0
         let output = options.defaultOutput

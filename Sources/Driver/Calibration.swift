@@ -109,10 +109,21 @@ public final class Calibration {
         source = options.source
         let texts = try options.source.prompts()
         let limit = preset.truncationLength(maxPositions: model.config.maxPositions)
-        prompts = try texts.prefix(options.resolvedSize).map { try tokenizer.encode($0, maxLength: limit) }
+        // A prompt above the token limit (docs/limits.md) is refused by name here, before any
+        // batch is sized by it.
+        func encode(_ text: String, _ origin: @autoclosure () -> String) throws -> [Int32] {
+            let ids = try tokenizer.encode(text, maxLength: limit)
+            guard ids.count <= ResourceLimits.defaultTokensPerSequence else {
+                throw SkrrError(key: "--calib", TokenBatch.overLimit(origin(), tokens: ids.count, maxTokens: ResourceLimits.defaultTokensPerSequence))
+            }
+            return ids
+        }
+        prompts = try texts.prefix(options.resolvedSize).enumerated().map { try encode($1, "calibration prompt \($0 + 1) of \(options.source)") }
         nullPrompt = try tokenizer.encode("", maxLength: limit)
         projection = try options.projection.map { try ProjectionLoading.load($0, encoderWidth: model.config.hiddenSize) }
-        heldOutPrompts = try options.heldOut.map { try PromptFiles.readNonEmpty($0).map { try tokenizer.encode($0, maxLength: limit) } }
+        heldOutPrompts = try options.heldOut.map { file in
+            try PromptFiles.readNonEmpty(file).enumerated().map { try encode($1, "prompt \($0 + 1) of \(file)") }
+        }
     }
 
     /// Mean tokens per calibration prompt as the preset tokenises them (end token included,

@@ -33,6 +33,9 @@ public enum CompileJob {
     static func compile(_ options: CompileOptions, _ distribution: Distribution?) throws -> Outcome {
         let started = ProgressBar.now()
         let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
+        try OutputPaths.check(outputs: options.outputs, inputs: imported.inputFiles + options.otherInputs)
+        try TokenizerCheck.check(imported.ir, writesRuntimeFile: options.out?.hasSuffix(".skrr") == true,
+                                 allowMissing: options.noTokenizer)
         if options.weightCheck { try WeightScan.check(imported) }
         var manager = try options.passManager(parameters: imported.ir.sourceParameters)
         manager.instrumentations.append(ProgressBars())

@@ -49,6 +49,14 @@ public struct CompileOptions: Sendable {
     public var emitIR = false
     /// Scan every weight for NaN/Inf before compiling.
     public var weightCheck = true
+    /// Write a runtime file without tokenizer files (it encodes only `--ids`).
+    public var noTokenizer = false
+    /// The search options the user set (`--sparsity`, `--calib` ...): they are refused, not
+    /// silently ignored, when the run does not prune, and those that set pass options
+    /// (`pipelineOptions`) also when it names its own pipeline with `--passes`.
+    public var searchOptionsGiven: [String] = []
+    /// Options `-O prune` turns into pass options.
+    public static let pipelineOptions: Set<String> = ["--sparsity", "--beam", "--screen", "--reuse-folds"]
 
     public init(model: String) { self.model = model }
 
@@ -72,16 +80,44 @@ public struct CompileOptions: Sendable {
         if screen != nil && passes != nil {
             throw UsageError("--screen applies to -O prune; with --passes write it as skip-search{... screen=N}")
         }
+        if let option = searchOptionsGiven.first(where: Self.pipelineOptions.contains), passes != nil {
+            throw UsageError("\(option) applies to -O prune; with --passes write it as an option of the pass (docs/ir.md)")
+        }
+        if let option = searchOptionsGiven.first, !prunes {
+            throw UsageError("\(option) applies to -O prune, and this run does not prune (add -O prune)")
+        }
         if checkpoint != nil && (try? passManager().requiredAnalyses.isEmpty) == true {
             throw UsageError("--checkpoint applies to searches: the pipeline measures nothing")
         }
-        if let checkpoint, [out, report, plot].contains(checkpoint) {
-            throw UsageError("--checkpoint \(checkpoint) is also an output of this run")
+        do {
+            try OutputPaths.check(outputs: outputs, inputs: [])
+        } catch let error as SkrrError {
+            throw UsageError(error.description)
         }
-        if let printIRAfter, printIRAfter != "all", !PassRegistry.all.contains(where: { $0.name == printIRAfter }) {
-            throw UsageError("--print-ir-after must be 'all' or a pass name (\(PassRegistry.all.map(\.name).joined(separator: ", "))), got '\(printIRAfter)'")
-        }
+        if let printIRAfter { try Self.validatePrintIRAfter(printIRAfter) }
         _ = try passManager()
+    }
+
+    /// The files this run writes, by option (`--checkpoint` is also read, to resume).
+    public var outputs: [(option: String, path: String)] {
+        [("-o", out), ("--report", report), ("--plot", plot), ("--checkpoint", checkpoint)].compactMap { option, path in
+            path.map { (option, $0) }
+        }
+    }
+
+    /// Files read besides the model: prompt files and the denoiser's projection.
+    var otherInputs: [String] {
+        var files = [calibration.heldOut, calibration.projection].compactMap { $0 }
+        if case let .file(path) = calibration.source { files.append(path) }
+        if let projection = calibration.projection, let weights = try? ProjectionLoading.weightsPath(projection) { files.append(weights) }
+        return files
+    }
+
+    /// `--print-ir-after` names a pass or `all` (compile and opt).
+    public static func validatePrintIRAfter(_ name: String) throws {
+        if name != "all", !PassRegistry.all.contains(where: { $0.name == name }) {
+            throw UsageError("--print-ir-after must be 'all' or a pass name (\(PassRegistry.all.map(\.name).joined(separator: ", "))), got '\(name)'")
+        }
     }
 
     /// Models at least this large are screened by default.

@@ -18,6 +18,11 @@ public struct EncodeOptions: Sendable {
     /// nil: generic, or the preset a runtime file was compiled with.
     public var pipeline: PipelineKind?
     public var compute: ComputePrecision = .f32
+    /// Tokens a sequence may have (`--max-tokens`, docs/limits.md).
+    public var maxTokens = ResourceLimits.defaultTokensPerSequence
+    /// Scan a model's weights for NaN/Inf before encoding, as compile does (model folders and
+    /// checkpoints; runtime files carry checksums of weights that were scanned when written).
+    public var weightCheck = true
     /// `.npy` or `.safetensors`.
     public var out: String
 
@@ -36,6 +41,9 @@ public struct EncodeOptions: Sendable {
         if !out.hasSuffix(".npy") && !out.hasSuffix(".safetensors") {
             throw UsageError("-o must end in .npy or .safetensors, got '\(out)'")
         }
+        if !(1...ResourceLimits.tokensPerSequence).contains(maxTokens) {
+            throw UsageError("--max-tokens must be in 1...\(ResourceLimits.tokensPerSequence), got \(maxTokens)")
+        }
     }
 }
 
@@ -49,6 +57,8 @@ public enum EncodeJob {
         var preset: PipelinePreset
         var output: OutputSelection
         var family: String
+        /// The files read to get here: no output may replace one of them.
+        var inputs: [String]
     }
 
     public static func run(_ options: EncodeOptions) throws {
@@ -56,6 +66,7 @@ public enum EncodeJob {
         if let kind = options.pipeline { loaded.preset = try PipelinePreset.preset(for: kind, clipEncoder: loaded.program.spec.causal) }
         let output = options.output ?? loaded.output
         let program = loaded.program
+        try OutputPaths.check(outputs: [("-o", options.out)], inputs: loaded.inputs + options.promptFiles)
         let batch = try makeBatch(options, program: program, preset: loaded.preset)
         if output == .pooled && program.pooling == nil {
             throw SkrrError(key: "--output pooled", "this \(loaded.family) encoder has no pooling head")
@@ -66,6 +77,7 @@ public enum EncodeJob {
         var layers: [Int] = []
         if case let .layer(n) = output { layers = [n] }
         let interpreter = try Interpreter(program: program, weights: loaded.weights)
+        interpreter.maxTokens = options.maxTokens
         interpreter.compute = options.compute
         if options.compute == .bf16 {
             guard Interpreter.bf16ComputeSupported else {
@@ -88,30 +100,47 @@ public enum EncodeJob {
             }
             let file = try RuntimeFile(path: path)
             return Loaded(program: file.program, weights: file, preset: file.preset,
-                          output: file.info.defaultOutput, family: "compiled")
+                          output: file.info.defaultOutput, family: "compiled", inputs: [path])
         }
         let ir: ModelIR
+        let inputs: [String]
         if path.hasSuffix(".ir") {
             if let encoder = options.encoder {
                 throw SkrrError(file: path, key: "--encoder \(encoder)", "applies to a diffusers pipeline folder; an IR file holds one encoder")
             }
-            ir = try IRFiles.read(path)
+            ir = IRFiles.resolvingRoot(try IRFiles.read(path), readFrom: path)
+            inputs = [path] + ir.inputFiles
         } else {
-            ir = try ModelImporter.importModel(at: path, encoder: options.encoder).ir
+            let imported = try ModelImporter.importModel(at: path, encoder: options.encoder)
+            if options.weightCheck { try WeightScan.check(imported) }
+            ir = imported.ir
+            inputs = imported.inputFiles
         }
         return Loaded(program: try Lowering.lower(ir), weights: try SourceWeights(model: ir),
                       preset: try PipelinePreset.preset(for: .generic, clipEncoder: ir.config.causal),
-                      output: .hidden, family: ir.family.rawValue)
+                      output: .hidden, family: ir.family.rawValue, inputs: inputs)
     }
 
     static func makeBatch(_ options: EncodeOptions, program: EncoderProgram, preset: PipelinePreset) throws -> TokenBatch {
         var sequences = options.ids
-        var prompts = options.prompts
-        for file in options.promptFiles { prompts += try PromptFiles.read(file) }
+        var prompts: [(text: String, origin: String)] = options.prompts.enumerated().map { ($1, "--prompt \($0 + 1)") }
+        for file in options.promptFiles {
+            prompts += try PromptFiles.read(file).enumerated().map { ($1, "prompt \($0 + 1) of \(file)") }
+        }
+        guard prompts.count + sequences.count <= ResourceLimits.sequencesPerBatch else {
+            throw SkrrError(key: "--prompt", "expected at most \(ResourceLimits.sequencesPerBatch) sequences in one batch, got \(prompts.count + sequences.count)")
+        }
         if !prompts.isEmpty {
             let tokenizer = try TokenizerLoading.load(program.tokenizer)
             let limit = preset.truncationLength(maxPositions: program.spec.maxPositions)
-            sequences = try prompts.map { try tokenizer.encode($0, maxLength: limit) }
+            sequences = try prompts.map { prompt in
+                let ids = try tokenizer.encode(prompt.text, maxLength: limit)
+                guard ids.count <= options.maxTokens else {
+                    throw SkrrError(key: "--max-tokens", TokenBatch.overLimit(prompt.origin, tokens: ids.count, maxTokens: options.maxTokens)
+                                    + "; --max-tokens raises it")
+                }
+                return ids
+            }
         } else if let maxLength = preset.maxLength, let long = sequences.firstIndex(where: { $0.count > maxLength }) {
             throw SkrrError(key: "--ids", "sequence \(long) has \(sequences[long].count) ids, more than the \(preset.name) maximum of \(maxLength)")
         }

@@ -1,7 +1,7 @@
 import SkrrIR
 import SkrrSupport
 
-/// Textual IR read from a file or stdin (`-`), parsed and checked.
+/// Textual IR read from a file or stdin (`-`), parsed and verified.
 public enum IRFiles {
     public static func read(_ path: String) throws -> ModelIR {
         let text: String
@@ -14,7 +14,19 @@ public enum IRFiles {
             guard let decoded = String(validating: bytes, as: UTF8.self) else { throw SkrrError(file: path, "not valid UTF-8 text") }
             text = decoded
         }
-        return try IRParser.parse(text, source: sourceName(path))
+        let model = try IRParser.parse(text, source: sourceName(path))
+        try IRVerifier.verify(model, source: sourceName(path))
+        return model
+    }
+
+    /// The model with a relative `root` taken relative to the IR file's folder (not the working
+    /// directory), so an IR file and its weights can move together. Only what opens weights
+    /// calls this: `opt` prints the root as written.
+    public static func resolvingRoot(_ model: ModelIR, readFrom path: String) -> ModelIR {
+        guard path != "-", !model.root.hasPrefix("/") else { return model }
+        var resolved = model
+        resolved.root = FileSystem.join(FileSystem.dirname(path), model.root)
+        return resolved
     }
 
     /// How messages name the input.

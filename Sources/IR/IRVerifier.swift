@@ -50,6 +50,19 @@ public enum IRVerifier {
                 ("head_dim", c.headDim), ("ffn_size", c.ffnSize), ("vocab_size", c.vocabSize),
             ]
             for (key, value) in positives where value <= 0 { report("config \(key) must be positive, got \(value)") }
+            // The limits every reader enforces (docs/limits.md), so IR text cannot ask for more than a config.json may.
+            let bounded: [(String, Int?, Int)] = [
+                ("hidden_size", c.hiddenSize, ResourceLimits.dimension), ("num_layers", c.numLayers, ResourceLimits.layers),
+                ("num_heads", c.numHeads, ResourceLimits.dimension), ("head_dim", c.headDim, ResourceLimits.dimension),
+                ("ffn_size", c.ffnSize, ResourceLimits.dimension), ("vocab_size", c.vocabSize, ResourceLimits.vocabulary),
+                ("relative_buckets", c.relativeBuckets, ResourceLimits.relativeBuckets),
+                ("relative_max_distance", c.relativeMaxDistance, ResourceLimits.relativeMaxDistance),
+                ("max_positions", c.maxPositions, ResourceLimits.positions), ("type_vocab_size", c.typeVocabSize, ResourceLimits.tokenTypes),
+                ("projection_dim", c.projectionDim, ResourceLimits.dimension),
+            ]
+            for (key, value, limit) in bounded {
+                if let value, value > limit { report("config \(key) must be at most \(limit) (docs/limits.md), got \(value)") }
+            }
             if !(c.normEps > 0) || !c.normEps.isFinite { report("config norm_eps must be a positive finite number, got \(c.normEps)") }
             switch c.positions {
             case .relativeShared, .relativePerLayer:
@@ -85,7 +98,12 @@ public enum IRVerifier {
                 if !model.files.indices.contains(loc.file) {
                     report("tensor %\(tensor.name) is in file \(loc.file), but the model declares \(model.files.count) file(s)")
                 }
-                if loc.offset < 0 || loc.length < 0 { report("tensor %\(tensor.name) has a negative offset or length") }
+                if loc.offset < 0 || loc.length < 0 {
+                    report("tensor %\(tensor.name) has a negative offset or length")
+                } else if loc.offset.addingReportingOverflow(loc.length).overflow {
+                    // No file is that large; the runtime would otherwise overflow computing the end.
+                    report("tensor %\(tensor.name): offset \(loc.offset) + \(loc.length) bytes overflows a 64-bit file position")
+                }
                 if let count = checkedElementCount(tensor.shape) {
                     let (bytes, overflow) = count.multipliedReportingOverflow(by: tensor.dtype.byteSize)
                     if overflow || bytes != loc.length {

@@ -177,6 +177,11 @@ public struct ModelIR: Equatable, Sendable {
     public var heads: [Head]
     public var schedule: [Slot]
 
+    /// The weight and tokenizer files the model reads, under `root`.
+    public var inputFiles: [String] {
+        (files + (tokenizer?.files ?? [])).map { FileSystem.join(root, $0) }
+    }
+
     public init(
         family: Family, name: String, root: String, sourceParameters: Int, files: [String],
         tokenizer: TokenizerRef?, config: ModelConfig, tensors: [TensorDecl], embeddings: [Operand],

@@ -6,6 +6,14 @@ import SkrrSupport
 /// the schedule becomes slots holding the weights they run. Tensors of eliminated sub-blocks
 /// are not needed, so a model after dead-weight-elim lowers just as well.
 public enum Lowering {
+    /// The tokenizer files a model names, as the runtime loads them (paths under its root).
+    public static func tokenizerFiles(_ model: ModelIR) -> TokenizerFiles? {
+        model.tokenizer.map { ref in
+            TokenizerFiles(kind: TokenizerKindName(rawValue: ref.kind.rawValue)!,
+                           paths: ref.files.map { FileSystem.join(model.root, $0) }, lowercase: ref.lowercase)
+        }
+    }
+
     public static func lower(_ model: ModelIR) throws -> EncoderProgram {
         try IRVerifier.verify(model, source: model.name)
         var index: [String: Int] = [:]
@@ -85,10 +93,7 @@ public enum Lowering {
             }
         }
 
-        let tokenizer = model.tokenizer.map { ref in
-            TokenizerFiles(kind: TokenizerKindName(rawValue: ref.kind.rawValue)!,
-                           paths: ref.files.map { FileSystem.join(model.root, $0) }, lowercase: ref.lowercase)
-        }
+        let tokenizer = tokenizerFiles(model)
         return EncoderProgram(
             spec: spec, tensors: tensors, embeddings: embeddings,
             sharedPositionBias: try model.positionBias.map { try lookup($0, "table", in: "position_bias") },

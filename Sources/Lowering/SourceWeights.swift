@@ -19,8 +19,9 @@ public final class SourceWeights: WeightSource, @unchecked Sendable {
             }
             let file = mapped[loc.file]
             guard loc.offset >= 0, loc.length >= 0, loc.offset <= file.count - loc.length else {
+                // Named by offset and length: their sum may not be representable.
                 throw SkrrError(file: file.path, key: tensor.name,
-                                "bytes \(loc.offset)..<\(loc.offset + loc.length) lie outside the file's \(file.count) bytes")
+                                "\(loc.length) bytes at offset \(loc.offset) lie outside the file's \(file.count) bytes")
             }
             return file.bytes(loc.offset..<(loc.offset + loc.length))
         }

@@ -28,23 +28,25 @@ struct Compile: ParsableCommand {
     @Option(name: .customShort("O"), help: "none (convert only) | prune.")
     var level: OptimizationLevel = .none
 
-    @Option(name: .long, help: "Target fraction of the encoder's parameters to remove.")
-    var sparsity: Double = 0.3
+    // Numbers are parsed unconditionally: a value may start with '-' ("-0.1") and is then
+    // refused with the range, not taken for an unknown option ("Missing value").
+    @Option(name: .long, parsing: .unconditional, help: "Target fraction of the encoder's parameters to remove (-O prune; default 0.3).")
+    var sparsity: Double?
 
-    @Option(name: .long, help: "Beam width of the skip search (1 = greedy).")
-    var beam: Int = 3
+    @Option(name: .long, parsing: .unconditional, help: "Beam width of the skip search (1 = greedy; -O prune; default 3).")
+    var beam: Int?
 
-    @Option(name: .long, help: "skrr | skip-only | finercut | shortgpt | laco.")
-    var method: PruneMethod = .skrr
+    @Option(name: .long, help: "skrr | skip-only | finercut | shortgpt | laco (-O prune; default skrr).")
+    var method: PruneMethod?
 
-    @Option(name: .long, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off; default: 16 for models of 1 B parameters or more, else off).")
+    @Option(name: .long, parsing: .unconditional, help: "Screen each search step's candidates on N calibration prompts and rescore only the best on all of them (0: off; default: 16 for models of 1 B parameters or more, else off).")
     var screen: Int?
 
-    @Option(name: .long, help: "Accept a re-use only if it lowers D on each of K folds of the calibration prompts (1: the paper's plain rule).")
+    @Option(name: .long, parsing: .unconditional, help: "Accept a re-use only if it lowers D on each of K folds of the calibration prompts (1: the paper's plain rule).")
     var reuseFolds: Int?
 
     @Option(name: .long, help: "f32 | bf16: the arithmetic candidates are scored with (bf16: bf16-stored weights multiply in bf16).")
-    var searchCompute: ComputePrecision = .f32
+    var searchCompute: ComputePrecision?
 
     @Option(name: .long, help: "Save the search after every step to FILE and resume from it when run again with the same arguments.")
     var checkpoint: String?
@@ -58,7 +60,7 @@ struct Compile: ParsableCommand {
     @Option(name: .long, help: "Calibration prompts: long (built-in, 100-250 tokens; the default) | parti (built-in PartiPrompts, short) | FILE (one prompt per line).")
     var calib: String?
 
-    @Option(name: .long, help: "How many calibration prompts to use (the first N; default: 64 long, 128 parti or 128 of a FILE).")
+    @Option(name: .long, parsing: .unconditional, help: "How many calibration prompts to use (the first N; default: 64 long, 128 parti or 128 of a FILE).")
     var calibSize: Int?
 
     @Option(name: .long, help: "Held-out prompts to score the result on (not used to calibrate).")
@@ -91,17 +93,20 @@ struct Compile: ParsableCommand {
     @Flag(name: .long, help: "Skip the scan of every weight for NaN/Inf (the scan reads the whole checkpoint).")
     var noWeightCheck = false
 
+    @Flag(name: .long, help: "Write a runtime file even though the model has no tokenizer files (it then encodes only --ids).")
+    var noTokenizer = false
+
     var options: CompileOptions {
         var o = CompileOptions(model: model)
         o.encoder = encoder
         o.level = level
-        o.method = method
-        o.sparsity = sparsity
-        o.beam = beam
+        o.method = method ?? o.method
+        o.sparsity = sparsity ?? o.sparsity
+        o.beam = beam ?? o.beam
         o.screen = screen
         o.reuseFolds = reuseFolds
         o.checkpoint = checkpoint
-        o.calibration.searchCompute = searchCompute
+        o.calibration.searchCompute = searchCompute ?? o.calibration.searchCompute
         o.calibration.pipeline = pipeline
         o.calibration.projection = projection
         o.calibration.source = calib.map(CalibrationSource.init) ?? o.calibration.source
@@ -116,10 +121,20 @@ struct Compile: ParsableCommand {
         o.weightDType = weightDtype
         o.emitIR = emitIR
         o.weightCheck = !noWeightCheck
+        o.noTokenizer = noTokenizer
+        let given: [(String, Bool)] = [
+            ("--sparsity", sparsity != nil), ("--beam", beam != nil), ("--method", method != nil), ("--screen", screen != nil),
+            ("--reuse-folds", reuseFolds != nil), ("--search-compute", searchCompute != nil), ("--calib", calib != nil),
+            ("--calib-size", calibSize != nil),
+        ]
+        o.searchOptionsGiven = given.filter(\.1).map(\.0)
         return o
     }
 
-    func validate() throws { try usage { try options.validate() } }
-
-    func run() throws { try reportingErrors { try CompileJob.run(options) } }
+    // Checked in run, not validate: ArgumentParser reports unknown options only after validate,
+    // so a misspelt option would otherwise be hidden behind a message about what is missing.
+    func run() throws {
+        try usage(of: Compile.self) { try options.validate() }
+        try reportingErrors { try CompileJob.run(options) }
+    }
 }

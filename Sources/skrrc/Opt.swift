@@ -23,17 +23,19 @@ struct Opt: ParsableCommand {
     var verifyEach = false
 
     func run() throws {
-        var manager: PassManager
-        do {
-            manager = try PassManager(parsing: passes)
-        } catch let error as SkrrError {
-            throw ValidationError("--passes: \(error)")
+        if let printIRAfter { try usage(of: Opt.self) { try CompileOptions.validatePrintIRAfter(printIRAfter) } }
+        var manager = PassManager(passes: [])
+        try usage(of: Opt.self) {
+            do {
+                manager = try PassManager(parsing: passes)
+            } catch let error as SkrrError {
+                throw UsageError("--passes: \(error)")
+            }
         }
         if verifyEach { manager.instrumentations.append(VerifyEachPass()) }
         if let printIRAfter { manager.instrumentations.append(PrintIRAfter(printIRAfter, sink: StandardStreams.err)) }
         try reportingErrors {
             let model = try IRFiles.read(file)
-            try IRVerifier.verify(model, source: IRFiles.sourceName(file))
             StandardStreams.out(IRPrinter.print(try manager.run(model, context: PassContext())))
         }
     }

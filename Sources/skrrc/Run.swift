@@ -1,6 +1,7 @@
 import ArgumentParser
 import SkrrDriver
 import SkrrRuntime
+import SkrrSupport
 
 /// `skrrc run MODEL (--prompt T | --prompt-file F | --ids "5 17 1")... -o OUT`: binds the command
 /// line to `EncodeOptions`; the work is `EncodeJob` (SkrrDriver).
@@ -27,7 +28,10 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "A UTF-8 file with one prompt per line; blank lines are skipped (repeatable).")
     var promptFile: [String] = []
 
-    @Option(name: .long, help: "Token ids, space-separated (repeatable), e.g. --ids \"5 17 1\".")
+    // Unconditional: a value may start with '-' ("-1 5"), and is then refused by name, not
+    // mistaken for an option.
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Token ids, space-separated (repeatable), e.g. --ids \"5 17 1\".",
+            transform: TokenIds.parse)
     var ids: [TokenIds] = []
 
     @Option(name: .long, help: "hidden | pooled | projected | layer:N (N may be negative: layer:-2 is the penultimate layer). Default: hidden, or what a .skrr file stores.")
@@ -42,6 +46,12 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "f32 (default: exact products of the stored weights) | bf16 (bf16-stored weights multiply in bf16 on AVX-512 BF16: about twice as fast, ~3 significant digits).")
     var compute: ComputePrecision = .f32
 
+    @Option(name: .long, parsing: .unconditional, help: "Tokens a sequence may have (default \(ResourceLimits.defaultTokensPerSequence); attention keeps heads × tokens² floats, docs/limits.md).")
+    var maxTokens: Int = ResourceLimits.defaultTokensPerSequence
+
+    @Flag(name: .long, help: "Skip the scan of a model's weights for NaN/Inf (the scan reads the whole checkpoint).")
+    var noWeightCheck = false
+
     var options: EncodeOptions {
         var o = EncodeOptions(model: model, out: out)
         o.encoder = encoder
@@ -51,10 +61,15 @@ struct Run: ParsableCommand {
         o.output = output
         o.pipeline = pipeline
         o.compute = compute
+        o.maxTokens = maxTokens
+        o.weightCheck = !noWeightCheck
         return o
     }
 
-    func validate() throws { try usage { try options.validate() } }
-
-    func run() throws { try reportingErrors { try EncodeJob.run(options) } }
+    // Checked in run, not validate: ArgumentParser reports unknown options only after validate,
+    // so a misspelt option would otherwise be hidden behind a message about what is missing.
+    func run() throws {
+        try usage(of: Run.self) { try options.validate() }
+        try reportingErrors { try EncodeJob.run(options) }
+    }
 }

@@ -13,11 +13,19 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
-/// Runs option validation, turning the driver's `UsageError` into ArgumentParser's (exit 64).
-func usage(_ body: () throws -> Void) throws {
+/// Runs the option checks of `command`, reporting the driver's `UsageError` as ArgumentParser
+/// reports a usage error of that subcommand: the message, its usage line, exit 64.
+///
+/// Commands call this at the start of `run`, not in `validate`: ArgumentParser reports unknown
+/// options only after `validate`, so a misspelt option (`--promt`) would otherwise hide behind
+/// a message about what is missing.
+func usage(of command: ParsableCommand.Type, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as UsageError {
-        throw ValidationError(error.description)
+        let name = command._commandName
+        StandardStreams.err("Error: \(error.description)\nUsage: \(Skrrc.usageString(for: command))\n"
+                            + "  See 'skrrc \(name) --help' for more information.\n")
+        throw ExitCode.validationFailure
     }
 }

@@ -16,13 +16,20 @@ extension OutputSelection: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["hidden", "pooled", "projected", "layer:N"] }
 }
 
-/// One `--ids "5 17 1"` sequence.
-struct TokenIds: ExpressibleByArgument {
+/// One `--ids "5 17 1"` sequence. Each id must be a token id (0...2^31-1); the message names
+/// the first one that is not, and why.
+struct TokenIds {
     let values: [Int32]
-    init?(argument: String) {
+
+    static func parse(_ argument: String) throws -> TokenIds {
         let parts = argument.split(whereSeparator: { $0 == " " || $0 == "," })
-        let parsed = parts.compactMap { Int32($0) }
-        guard !parts.isEmpty, parsed.count == parts.count else { return nil }
-        values = parsed
+        guard !parts.isEmpty else { throw ValidationError("expected token ids, e.g. \"5 17 1\"") }
+        let values = try parts.map { part -> Int32 in
+            guard let value = Int(part) else { throw ValidationError("'\(part)' is not an integer") }
+            guard value >= 0 else { throw ValidationError("\(value) is negative; token ids are 0...\(Int32.max)") }
+            guard let id = Int32(exactly: value) else { throw ValidationError("\(value) is above the largest token id, \(Int32.max)") }
+            return id
+        }
+        return TokenIds(values: values)
     }
 }

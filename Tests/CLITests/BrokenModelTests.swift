@@ -39,7 +39,37 @@ import Testing
              expected: ["{}/model.safetensors: does not match its config.json as a t5 encoder: 9 mis-shaped",
                         "mis-shaped tensor encoder.block.0.layer.1.DenseReluDense.wi_0.weight: shape [72, 48], config implies [64, 48]"]),
         Case(name: "config has more layers than the checkpoint", breakIt: { try editJSON($0 + "/config.json") { $0["num_layers"] = 4 } },
-             expected: ["9 missing", "missing tensor encoder.block.3.layer.0.SelfAttention.q.weight (attention block 3, role q.weight, expected [60, 48])"]),
+             expected: ["{}/config.json: 'num_layers': expected at most 3 blocks: model.safetensors holds tensors of blocks 0...2 only, config.json asks for 4"]),
+        // Found by mutation (issue 15): 10^5 layers listed 111 MB of missing tensors, 10^9 hung.
+        Case(name: "config asks for a thousand layers", breakIt: { try editJSON($0 + "/config.json") { $0["num_layers"] = 1000 } },
+             expected: ["{}/config.json: 'num_layers': expected at most 3 blocks", "config.json asks for 1000"]),
+        Case(name: "config asks for a billion layers", breakIt: { try editJSON($0 + "/config.json") { $0["num_layers"] = 1_000_000_000 } },
+             expected: ["{}/config.json: 'num_layers': expected at most 1024 (skrrc's limit, docs/limits.md), got 1000000000"]),
+        Case(name: "a block is missing in the middle", breakIt: { dir in
+                var edit = try CheckpointEditor(path: dir + "/model.safetensors")
+                edit.tensors.removeAll { $0.name.hasPrefix("encoder.block.1.") }
+                try edit.write(to: dir + "/model.safetensors") },
+             expected: ["9 missing", "missing tensor encoder.block.1.layer.0.SelfAttention.q.weight"]),
+        // Found by mutation (issue 15): trapped converting the value to the manifest's 32-bit field.
+        Case(name: "huge relative_attention_max_distance", arguments: ["-o", "/nonexistent-dir/never-written.skrr"],
+             breakIt: { try editJSON($0 + "/config.json") { $0["relative_attention_max_distance"] = 1_000_000_000_000 } },
+             expected: ["{}/config.json: 'relative_attention_max_distance': expected at most 16777216 (skrrc's limit, docs/limits.md), got 1000000000000"]),
+        Case(name: "huge vocab_size", breakIt: { try editJSON($0 + "/config.json") { $0["vocab_size"] = 1 << 40 } },
+             expected: ["{}/config.json: 'vocab_size': expected at most 67108864"]),
+        Case(name: "random bytes as spiece.model", breakIt: { dir in
+                try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }).write(to: URL(fileURLWithPath: dir + "/spiece.model")) },
+             expected: ["{}/spiece.model: not a valid SentencePiece model"]),
+        Case(name: "another model's spiece.model", breakIt: { dir in
+                try FileManager.default.removeItem(atPath: dir + "/spiece.model")
+                try FileManager.default.copyItem(atPath: TestPaths.fixture("t5-trained/spiece.model"), toPath: dir + "/spiece.model") },
+             expected: ["{}/spiece.model: 'tokenizer': gives token id", "but the model's vocabulary has 277 entries: the tokenizer does not belong to this model"]),
+        Case(name: "no spiece.model for a runtime file", arguments: ["-o", "/nonexistent-dir/never-written.skrr"],
+             breakIt: { try FileManager.default.removeItem(atPath: $0 + "/spiece.model") },
+             expected: ["{}: 'tokenizer': no tokenizer files (expected spiece.model)", "pass --no-tokenizer to write it anyway"]),
+        Case(name: "CLIP without merges.txt", fixture: "clip", breakIt: { try FileManager.default.removeItem(atPath: $0 + "/merges.txt") },
+             expected: ["{}/merges.txt: 'tokenizer': missing: a CLIP tokenizer needs vocab.json and merges.txt"]),
+        Case(name: "CLIP without vocab.json", fixture: "clip", breakIt: { try FileManager.default.removeItem(atPath: $0 + "/vocab.json") },
+             expected: ["{}/vocab.json: 'tokenizer': missing: a CLIP tokenizer needs vocab.json and merges.txt"]),
         Case(name: "missing tensor", breakIt: { dir in
                 var edit = try CheckpointEditor(path: dir + "/model.safetensors")
                 edit.remove(q0)

@@ -71,7 +71,7 @@ import Testing
         #expect { try o.validate() } throws: { "\($0)" == "--checkpoint applies to searches: the pipeline measures nothing" }
         o = options(dir)
         o.checkpoint = o.report
-        #expect { try o.validate() } throws: { "\($0)".contains("is also an output of this run") }
+        #expect { try o.validate() } throws: { "\($0)".contains("'--checkpoint': is also the path of --report: two outputs cannot share a file") }
     }
 
     /// `kill -9` at any moment: whatever the kill interrupted, running the same command again

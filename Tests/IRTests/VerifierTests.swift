@@ -35,6 +35,18 @@ import Testing
         #expect(found == ["tensor %shared.weight: shape [10, 4] bf16 needs 80 bytes, location gives 160"])
     }
 
+    /// Found by mutation (issue 15): `skrrc opt` accepted it and `run` trapped computing the end.
+    @Test func anOffsetWhoseEndOverflowsIsRefused() throws {
+        let found = try problems("%shared.weight f32[10, 4] file 0 offset 0 bytes 160",
+                                 "%shared.weight f32[10, 4] file 0 offset 9223372036854775807 bytes 160")
+        #expect(found == ["tensor %shared.weight: offset 9223372036854775807 + 160 bytes overflows a 64-bit file position"])
+    }
+
+    @Test func sizesAboveTheResourceLimitsAreRefused() throws {
+        let found = try problems("relative_max_distance 8", "relative_max_distance 1000000000000")
+        #expect(found == ["config relative_max_distance must be at most 16777216 (docs/limits.md), got 1000000000000"])
+    }
+
     @Test func unsupportedDtypeAndMissingFileAreReported() throws {
         let found = try problems("%shared.weight f32[10, 4] file 0 offset 0 bytes 160", "%shared.weight i32[10, 4] file 3 offset 0 bytes 160")
         #expect(found.contains("tensor %shared.weight has dtype i32; supported weight types are f32, f16, bf16"))

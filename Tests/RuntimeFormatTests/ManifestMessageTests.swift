@@ -88,6 +88,17 @@ import Testing
         expectRefusal("manifest.preset.name", "unknown pipeline 'dalle' (known: generic, pixart-sigma, sd3, flux, sdxl)") {
             _ = skrr_pb_set_string(&$0.pointee.preset.pointee.name, "dalle")
         }
+        // Issue 15: a preset padding to a huge length made every run allocate for it and abort.
+        expectRefusal("manifest.preset.max_length", "expected at most 1048576 (docs/limits.md), got 4000000000") {
+            $0.pointee.preset.pointee.max_length = 4_000_000_000
+            $0.pointee.preset.pointee.pad_to_max = 1
+        }
+    }
+
+    @Test func layerCountAboveTheLimit() {
+        expectRefusal("manifest.hyper.num_layers", "expected 1...1024, got 100000") {
+            $0.pointee.hyper.pointee.num_layers = 100_000
+        }
     }
 
     @Test func headNames() {

@@ -162,6 +162,28 @@ func expectIdentical(_ a: EncoderOutput, _ b: EncoderOutput, _ label: String) {
         #expect(file.program.slots[2] == .skip)
     }
 
+    /// Issue 15: a file whose tokenizer is not the model's passed `inspect --verify` (its bytes
+    /// match their checksum) and failed only on the first prompt. Written here with the
+    /// library, which does not refuse it (the compile driver does).
+    @Test func verifyTriesTheTokenizer() throws {
+        let dir = TestPaths.makeTemporaryDirectory("skrr-format")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("t5-v1_1"), toPath: dir + "/m")
+        try FileManager.default.removeItem(atPath: dir + "/m/spiece.model")
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("t5-trained/spiece.model"), toPath: dir + "/m/spiece.model")
+        let foreign = try ModelImporter.importModel(at: dir + "/m").ir
+        try Compiled.write(foreign, to: dir + "/foreign.skrr")
+        #expect(throws: SkrrError.self) { try RuntimeFile(path: dir + "/foreign.skrr").verify() }
+        do {
+            try RuntimeFile(path: dir + "/foreign.skrr").verify()
+        } catch let error as SkrrError {
+            #expect(error.key == "tokenizer")
+            #expect(error.message.contains("but the model's vocabulary has 277 entries"), "\(error)")
+        }
+        try Compiled.write(try Compiled.ir("t5-v1_1"), to: dir + "/own.skrr")
+        try RuntimeFile(path: dir + "/own.skrr").verify()
+    }
+
     @Test func compilesAreByteIdentical() throws {
         for fixture in ["t5-v1_1", "clip-proj", "bert"] {
             let a = try Compiled.file(fixture, schedule: Compiled.skipAndReuse)

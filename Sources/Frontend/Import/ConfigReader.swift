@@ -27,7 +27,9 @@ struct ConfigReader {
         return try ConfigReader(json: value, path: path, prefix: prefix + key + ".")
     }
 
-    func int(_ key: String, default fallback: Int? = nil, positive: Bool = true) throws -> Int {
+    /// An integer, at most `max` (`ResourceLimits`): a size that would make the importer loop or
+    /// allocate for ever is refused here, with the key named, before anything is built from it.
+    func int(_ key: String, default fallback: Int? = nil, positive: Bool = true, max: Int? = nil) throws -> Int {
         guard let value = json[key], value != .null else {
             if let fallback { return fallback }
             throw SkrrError(file: path, key: prefix + key, "missing (expected \(positive ? "a positive" : "an") integer)")
@@ -36,12 +38,15 @@ struct ConfigReader {
             throw SkrrError(file: path, key: prefix + key, "expected an integer, got \(describe(value))")
         }
         if positive && int <= 0 { throw SkrrError(file: path, key: prefix + key, "expected a positive integer, got \(int)") }
+        if let max, int > max {
+            throw SkrrError(file: path, key: prefix + key, "expected at most \(max) (skrrc's limit, docs/limits.md), got \(int)")
+        }
         return int
     }
 
-    func optionalInt(_ key: String) throws -> Int? {
+    func optionalInt(_ key: String, max: Int? = nil) throws -> Int? {
         guard has(key) else { return nil }
-        return try int(key, positive: false)
+        return try int(key, positive: false, max: max)
     }
 
     func double(_ key: String, default fallback: Double) throws -> Double {

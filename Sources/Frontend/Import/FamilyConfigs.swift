@@ -33,10 +33,10 @@ enum FamilyConfigs {
             let prefix = tensorNames.contains("text_model.embeddings.token_embedding.weight") ? "text_model." : ""
             if modelType == "clip" {
                 let text = try reader.nested("text_config")
-                return try clip(text, projectionDim: try reader.optionalInt("projection_dim") ?? 512,
+                return try clip(text, projectionDim: try reader.optionalInt("projection_dim", max: ResourceLimits.dimension) ?? 512,
                                 architectures: architectures, prefix: prefix)
             }
-            return try clip(reader, projectionDim: try reader.optionalInt("projection_dim"), architectures: architectures, prefix: prefix)
+            return try clip(reader, projectionDim: try reader.optionalInt("projection_dim", max: ResourceLimits.dimension), architectures: architectures, prefix: prefix)
         case "bert":
             let prefix = tensorNames.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
             return try bert(reader, prefix: prefix)
@@ -72,41 +72,41 @@ enum FamilyConfigs {
                             "'\(projection)' is not a valid feed-forward spec ('gated-ACT' or 'ACT')")
         }
         let act = projection == "gated-gelu" ? Activation.geluTanh : try activation(parts.last!, reader: r, key: "feed_forward_proj")
-        let dModel = try r.int("d_model")
+        let dModel = try r.int("d_model", max: ResourceLimits.dimension)
         let config = ModelConfig(
-            hiddenSize: dModel, numLayers: try r.int("num_layers"), numHeads: try r.int("num_heads"),
-            headDim: try r.int("d_kv"), ffnSize: try r.int("d_ff"), vocabSize: try r.int("vocab_size"),
+            hiddenSize: dModel, numLayers: try r.int("num_layers", max: ResourceLimits.layers), numHeads: try r.int("num_heads", max: ResourceLimits.dimension),
+            headDim: try r.int("d_kv", max: ResourceLimits.dimension), ffnSize: try r.int("d_ff", max: ResourceLimits.dimension), vocabSize: try r.int("vocab_size", max: ResourceLimits.vocabulary),
             norm: .rms, normPlacement: .pre, normEps: try r.positiveDouble("layer_norm_epsilon", default: 1e-6),
             activation: act, gatedFFN: gated, linearBias: false, attentionScale: .none, causal: false,
             positions: perLayerBias ? .relativePerLayer : .relativeShared,
             // T5Stack applies final_layer_norm before appending the last hidden_states entry.
             lastLayerIncludesFinalNorm: true,
-            relativeBuckets: try r.int("relative_attention_num_buckets", default: 32),
-            relativeMaxDistance: try r.int("relative_attention_max_distance", default: 128),
-            eosTokenId: try r.optionalInt("eos_token_id") ?? 1, padTokenId: try r.optionalInt("pad_token_id") ?? 0)
+            relativeBuckets: try r.int("relative_attention_num_buckets", default: 32, max: ResourceLimits.relativeBuckets),
+            relativeMaxDistance: try r.int("relative_attention_max_distance", default: 128, max: ResourceLimits.relativeMaxDistance),
+            eosTokenId: try r.optionalInt("eos_token_id", max: ResourceLimits.vocabulary) ?? 1, padTokenId: try r.optionalInt("pad_token_id", max: ResourceLimits.vocabulary) ?? 0)
         return FamilyDescription(family: perLayerBias ? .umt5 : .t5, config: config, heads: [], optionalHeads: [],
                                  table: T5NameTable())
     }
 
     static func clip(_ r: ConfigReader, projectionDim: Int?, architectures: [String], prefix: String) throws -> FamilyDescription {
-        let hidden = try r.int("hidden_size")
-        let heads = try r.int("num_attention_heads")
+        let hidden = try r.int("hidden_size", max: ResourceLimits.dimension)
+        let heads = try r.int("num_attention_heads", max: ResourceLimits.dimension)
         guard hidden % heads == 0 else {
             throw SkrrError(file: r.path, key: r.prefix + "num_attention_heads",
                             "hidden_size \(hidden) is not divisible by \(heads) heads")
         }
-        let eos = try r.optionalInt("eos_token_id") ?? 49407
+        let eos = try r.optionalInt("eos_token_id", max: ResourceLimits.vocabulary) ?? 49407
         let config = ModelConfig(
-            hiddenSize: hidden, numLayers: try r.int("num_hidden_layers"), numHeads: heads, headDim: hidden / heads,
-            ffnSize: try r.int("intermediate_size"), vocabSize: try r.int("vocab_size"), norm: .layer,
+            hiddenSize: hidden, numLayers: try r.int("num_hidden_layers", max: ResourceLimits.layers), numHeads: heads, headDim: hidden / heads,
+            ffnSize: try r.int("intermediate_size", max: ResourceLimits.dimension), vocabSize: try r.int("vocab_size", max: ResourceLimits.vocabulary), norm: .layer,
             normPlacement: .pre, normEps: try r.positiveDouble("layer_norm_eps", default: 1e-5),
             activation: try activation(try r.string("hidden_act", default: "quick_gelu"), reader: r, key: "hidden_act"),
             gatedFFN: false, linearBias: true, attentionScale: .invSqrtHeadDim, causal: true, positions: .learned,
             // CLIPTextTransformer applies final_layer_norm after its encoder has returned hidden_states.
             lastLayerIncludesFinalNorm: false,
-            maxPositions: try r.int("max_position_embeddings", default: 77), projectionDim: projectionDim,
-            bosTokenId: try r.optionalInt("bos_token_id") ?? 49406, eosTokenId: eos,
-            padTokenId: try r.optionalInt("pad_token_id") ?? 1)
+            maxPositions: try r.int("max_position_embeddings", default: 77, max: ResourceLimits.positions), projectionDim: projectionDim,
+            bosTokenId: try r.optionalInt("bos_token_id", max: ResourceLimits.vocabulary) ?? 49406, eosTokenId: eos,
+            padTokenId: try r.optionalInt("pad_token_id", max: ResourceLimits.vocabulary) ?? 1)
         // transformers pools at the largest id for legacy configs whose eos_token_id is 2.
         let pooled: HeadKind = eos == 2 ? .argmaxToken : .eosToken
         let wantsProjection = architectures.contains { $0.hasSuffix("WithProjection") || $0 == "CLIPModel" }
@@ -117,8 +117,8 @@ enum FamilyConfigs {
     }
 
     static func bert(_ r: ConfigReader, prefix: String) throws -> FamilyDescription {
-        let hidden = try r.int("hidden_size")
-        let heads = try r.int("num_attention_heads")
+        let hidden = try r.int("hidden_size", max: ResourceLimits.dimension)
+        let heads = try r.int("num_attention_heads", max: ResourceLimits.dimension)
         guard hidden % heads == 0 else {
             throw SkrrError(file: r.path, key: "num_attention_heads", "hidden_size \(hidden) is not divisible by \(heads) heads")
         }
@@ -127,15 +127,15 @@ enum FamilyConfigs {
             throw SkrrError(file: r.path, key: "position_embedding_type", "unsupported '\(positionType)' (supported: absolute)")
         }
         let config = ModelConfig(
-            hiddenSize: hidden, numLayers: try r.int("num_hidden_layers"), numHeads: heads, headDim: hidden / heads,
-            ffnSize: try r.int("intermediate_size"), vocabSize: try r.int("vocab_size"), norm: .layer,
+            hiddenSize: hidden, numLayers: try r.int("num_hidden_layers", max: ResourceLimits.layers), numHeads: heads, headDim: hidden / heads,
+            ffnSize: try r.int("intermediate_size", max: ResourceLimits.dimension), vocabSize: try r.int("vocab_size", max: ResourceLimits.vocabulary), norm: .layer,
             normPlacement: .post, normEps: try r.positiveDouble("layer_norm_eps", default: 1e-12),
             activation: try activation(try r.string("hidden_act", default: "gelu"), reader: r, key: "hidden_act"),
             gatedFFN: false, linearBias: true, attentionScale: .invSqrtHeadDim, causal: false, positions: .learned,
             // Post-norm: there is no final norm to include.
             lastLayerIncludesFinalNorm: false,
-            maxPositions: try r.int("max_position_embeddings", default: 512),
-            typeVocabSize: try r.int("type_vocab_size", default: 2), padTokenId: try r.optionalInt("pad_token_id") ?? 0)
+            maxPositions: try r.int("max_position_embeddings", default: 512, max: ResourceLimits.positions),
+            typeVocabSize: try r.int("type_vocab_size", default: 2, max: ResourceLimits.tokenTypes), padTokenId: try r.optionalInt("pad_token_id", max: ResourceLimits.vocabulary) ?? 0)
         return FamilyDescription(family: .bert, config: config, heads: [],
                                  optionalHeads: [(name: "pooled", kind: .firstTokenTanh)], table: BERTNameTable(prefix: prefix))
     }

@@ -6,6 +6,13 @@ public struct ImportedModel: @unchecked Sendable {
     public var ir: ModelIR
     public var location: ModelLocation
     public var checkpoint: CheckpointSet
+
+    /// Every file the import read or a run will read: config.json, the index and shards, the
+    /// tokenizer files. Outputs are checked against these (`OutputPaths`).
+    public var inputFiles: [String] {
+        [location.path(location.config), location.path(location.weights)] + checkpoint.files.map(\.path)
+            + ir.inputFiles
+    }
 }
 
 /// Reads an encoder's metadata into the IR. No weight values are read: tensors are described
@@ -19,6 +26,7 @@ public enum ModelImporter {
         let checkpoint = try CheckpointSet(path: location.path(location.weights))
         let description = try FamilyConfigs.describe(reader, tensorNames: Set(checkpoint.tensorNames))
         var matcher = TensorMatcher(checkpoint: checkpoint, description: description, location: location)
+        try matcher.checkBlockCount(configPath: configPath)
         let ir = try matcher.build(tokenizer: try TokenizerDetection.detect(location, family: description.family))
         try IRVerifier.verify(ir, source: configPath)
         return ImportedModel(ir: ir, location: location, checkpoint: checkpoint)
@@ -91,6 +99,30 @@ struct TensorMatcher {
         return operands
     }
 
+    /// Notes an error lists at most; the counts in its message cover the rest.
+    static let maxNotes = 50
+
+    /// Refuses a config whose last blocks have no tensor at all in the checkpoint, before any
+    /// tensor name is listed as missing: a mistyped layer count of 10^9 would otherwise list
+    /// billions of names. Probes at most as many blocks as the checkpoint has tensors.
+    func checkBlockCount(configPath: String) throws {
+        let table = description.table
+        let probed = min(config.numLayers, checkpoint.tensorNames.count)
+        let present = (0..<probed).last { block in
+            SubBlockKind.allCases.contains { kind in
+                Signatures.subBlock(kind, config).contains { spec in
+                    table.names(.subBlock(kind: kind, block: block), role: spec.role).contains { checkpoint.locate($0) != nil }
+                }
+            }
+        }
+        let held = present.map { $0 + 1 } ?? 0
+        guard held < config.numLayers else { return }
+        let key = description.family == .t5 || description.family == .umt5 ? "num_layers" : "num_hidden_layers"
+        let blocks = held == 0 ? "no tensor of any block" : "tensors of blocks 0...\(held - 1) only"
+        throw SkrrError(file: configPath, key: key,
+                        "expected at most \(held) blocks: \(location.weights) holds \(blocks), config.json asks for \(config.numLayers)")
+    }
+
     mutating func build(tokenizer: TokenizerRef?) throws -> ModelIR {
         let embeddings = resolve(.embeddings, Signatures.embeddings(config)) ?? []
         let positionBias = Signatures.hasSharedPositionBias(config)
@@ -121,6 +153,9 @@ struct TensorMatcher {
         notes += unexpected.map { "unexpected tensor \($0)" }
         notes += misshaped.map { "mis-shaped tensor \($0)" }
         notes += badType.map { "unsupported tensor \($0)" }
+        if notes.count > Self.maxNotes {
+            notes = Array(notes.prefix(Self.maxNotes)) + ["... and \(notes.count - Self.maxNotes) more"]
+        }
         if !notes.isEmpty {
             let counts = [("missing", missing.count), ("unexpected", unexpected.count), ("mis-shaped", misshaped.count),
                           ("unsupported dtype", badType.count)].filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }

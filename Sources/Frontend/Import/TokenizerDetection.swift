@@ -14,7 +14,14 @@ enum TokenizerDetection {
         case .t5, .umt5:
             return present("spiece.model").map { TokenizerRef(kind: .sentencepiece, files: [$0]) }
         case .clip:
-            guard let vocab = present("vocab.json"), let merges = present("merges.txt") else { return nil }
+            let vocab = present("vocab.json"), merges = present("merges.txt")
+            // One of the pair alone is a damaged tokenizer, not a model without one.
+            if (vocab == nil) != (merges == nil) {
+                let missing = vocab == nil ? "vocab.json" : "merges.txt"
+                throw SkrrError(file: location.path(dir.isEmpty ? missing : FileSystem.join(dir, missing)), key: "tokenizer",
+                                "missing: a CLIP tokenizer needs vocab.json and merges.txt, and only one of them is here")
+            }
+            guard let vocab, let merges else { return nil }
             return TokenizerRef(kind: .clipBPE, files: [vocab, merges], lowercase: true)
         case .bert:
             guard let vocab = present("vocab.txt") else { return nil }

@@ -58,6 +58,9 @@ extension ManifestReader {
             throw fail("manifest.preset.name", "unknown pipeline '\(name)' (known: \(PipelineKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard p.pad_to_max == 0 || p.max_length > 0 else { throw fail("manifest.preset", "pad_to_max needs a max_length") }
+        guard Int(p.max_length) <= ResourceLimits.positions else {
+            throw fail("manifest.preset.max_length", "expected at most \(ResourceLimits.positions) (docs/limits.md), got \(p.max_length)")
+        }
         let preset = PipelinePreset(kind: pipeline, maxLength: p.max_length == 0 ? nil : Int(p.max_length), padToMax: p.pad_to_max != 0,
                                     useMask: p.use_mask != 0)
         let kind = try value(ManifestEnums.outputKind, p.output, "manifest.preset.output")

@@ -31,15 +31,16 @@ extension ManifestReader {
     /// `manifest.hyper`: sizes in range, every enum known, relative-position parameters sane.
     func hyperParameters() throws -> DecodedHyper {
         guard let hp = m.hyper?.pointee else { throw fail("manifest.hyper", "is missing") }
-        func positive(_ value: UInt32, _ name: String) throws -> Int {
-            guard value > 0, value <= 1 << 24 else { throw fail("manifest.hyper.\(name)", "expected 1...\(1 << 24), got \(value)") }
+        // The limits of docs/limits.md, as every reader applies them.
+        func positive(_ value: UInt32, _ name: String, limit: Int = ResourceLimits.dimension) throws -> Int {
+            guard value > 0, value <= limit else { throw fail("manifest.hyper.\(name)", "expected 1...\(limit), got \(value)") }
             return Int(value)
         }
-        let hidden = try positive(hp.hidden_size, "hidden_size"), layers = try positive(hp.num_layers, "num_layers")
+        let hidden = try positive(hp.hidden_size, "hidden_size")
+        let layers = try positive(hp.num_layers, "num_layers", limit: ResourceLimits.layers)
         let heads = try positive(hp.num_heads, "num_heads"), headDim = try positive(hp.head_dim, "head_dim")
         let ffn = try positive(hp.ffn_size, "ffn_size")
-        let vocab = Int(hp.vocab_size)
-        guard vocab > 0, vocab <= 1 << 26 else { throw fail("manifest.hyper.vocab_size", "expected 1...\(1 << 26), got \(hp.vocab_size)") }
+        let vocab = try positive(hp.vocab_size, "vocab_size", limit: ResourceLimits.vocabulary)
         guard hp.norm_eps.isFinite, hp.norm_eps >= 0 else { throw fail("manifest.hyper.norm_eps", "expected a finite value >= 0, got \(hp.norm_eps)") }
         let norm = try value(ManifestEnums.normKind, hp.norm_kind, "manifest.hyper.norm_kind")
         let postNorm = try value(ManifestEnums.normPlacement, hp.norm_placement, "manifest.hyper.norm_placement")
@@ -50,9 +51,12 @@ extension ManifestReader {
         if positions != .learned {
             let b = Int(hp.relative_buckets), d = Int(hp.relative_max_distance)
             // The bucket formula divides by log(max_distance / (buckets / 4)): both must be sane.
-            guard b >= 4, b <= 1 << 16 else { throw fail("manifest.hyper.relative_buckets", "expected 4...65536 for relative positions, got \(b)") }
-            guard d > b / 4, d <= 1 << 24 else {
-                throw fail("manifest.hyper.relative_max_distance", "expected \(b / 4 + 1)...\(1 << 24) (more than relative_buckets / 4), got \(d)")
+            guard b >= 4, b <= ResourceLimits.relativeBuckets else {
+                throw fail("manifest.hyper.relative_buckets", "expected 4...\(ResourceLimits.relativeBuckets) for relative positions, got \(b)")
+            }
+            guard d > b / 4, d <= ResourceLimits.relativeMaxDistance else {
+                throw fail("manifest.hyper.relative_max_distance",
+                           "expected \(b / 4 + 1)...\(ResourceLimits.relativeMaxDistance) (more than relative_buckets / 4), got \(d)")
             }
             buckets = b
             maxDistance = d

@@ -162,7 +162,8 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
         return file.bytes((dataStart + extent.offset)..<(dataStart + extent.offset + extent.length))
     }
 
-    /// Checks every tensor's checksum; the error lists every tensor that does not match.
+    /// Checks every tensor's checksum (the error lists every tensor that does not match), then
+    /// loads the tokenizer and encodes a probe prompt with it.
     public func verify() throws {
         var problems: [String] = []
         for (index, extent) in info.tensorExtents.enumerated() {
@@ -170,6 +171,10 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
             if actual != extent.checksum {
                 problems.append("'\(program.tensors[index].name)': expected xxh64 \(hex(extent.checksum)), got \(hex(actual)) (data bytes \(extent.offset)..<\(extent.offset + extent.length))")
             }
+        }
+        if problems.isEmpty, let tokenizer = program.tokenizer {
+            // The bytes match what was written; the tokenizer must also load and encode.
+            try TokenizerLoading.check(tokenizer, vocabularySize: program.spec.vocabSize)
         }
         guard problems.isEmpty else {
             throw SkrrError(file: path, key: problems.count == 1 ? program.tensors.first(where: { problems[0].hasPrefix("'\($0.name)'") })?.name : nil,

@@ -34,6 +34,10 @@ public final class Interpreter {
         skrr_bf16_supported() == 1 || skrr_wgemm_supported(SKRR_HALF_BF16) == 1
     }
 
+    /// Tokens per sequence a batch may have (`ResourceLimits`, docs/limits.md): checked before
+    /// a batch's buffers are sized, so an over-long input fails with a message, never an abort.
+    public var maxTokens = ResourceLimits.defaultTokensPerSequence
+
     /// An upper bound on `workers`. A caller that runs several interpreters side by side (one
     /// batch each) sets 1, so each batch is computed the same way whatever the thread count.
     public var workerLimit: Int?

@@ -41,6 +41,7 @@ extension Interpreter {
     /// to the batch length, the mask (padding masked unless the batch attends it), embeddings,
     /// and the shared relative-position table.
     func prepared(_ batch: TokenBatch) throws -> ForwardState {
+        try batch.checkLimits(maxTokens: maxTokens)
         let b = batch.ids.count, length = batch.length
         var mask = [Int32](repeating: 0, count: b * length)
         for (row, ids) in batch.ids.enumerated() {

@@ -17,6 +17,28 @@ public struct TokenBatch: Sendable {
     }
 
     public var length: Int { max(padToLength ?? 0, ids.map(\.count).max() ?? 0) }
+
+    /// Refuses a batch above the limits (docs/limits.md) before anything sized by it is
+    /// allocated: attention keeps `heads × length²` floats per batch, so a 40k-token prompt would
+    /// ask for tens of GB and abort instead of failing with a message.
+    public func checkLimits(maxTokens: Int) throws {
+        guard ids.count <= ResourceLimits.sequencesPerBatch else {
+            throw SkrrError(key: "ids", "expected at most \(ResourceLimits.sequencesPerBatch) sequences in one batch, got \(ids.count)")
+        }
+        if let padToLength, padToLength > maxTokens {
+            throw SkrrError(key: "max_length", "the preset pads every sequence to \(padToLength) tokens, above the limit of "
+                            + "\(maxTokens) tokens per sequence (docs/limits.md; `run --max-tokens` raises it)")
+        }
+        if let long = ids.firstIndex(where: { $0.count > maxTokens }) {
+            throw SkrrError(key: "ids", TokenBatch.overLimit("sequence \(long)", tokens: ids[long].count, maxTokens: maxTokens))
+        }
+    }
+
+    /// The message for a sequence above the token limit, shared by the callers that can name
+    /// the prompt it came from.
+    public static func overLimit(_ what: String, tokens: Int, maxTokens: Int) -> String {
+        "\(what) has \(tokens) tokens, above the limit of \(maxTokens) per sequence (docs/limits.md)"
+    }
 }
 
 /// What a forward pass returns. Arrays are row-major float32.

@@ -30,4 +30,21 @@ public enum TokenizerLoading {
             return try WordPieceTokenizer(vocabPath: files.paths[0], lowercase: files.lowercase)
         }
     }
+
+    /// A prompt with words, digits, punctuation and quotes: every tokenizer splits it into
+    /// several pieces, so a vocabulary that does not belong to the model shows.
+    static let probe = "A photo of 3 red apples on a wooden table, with the word \"SKRR\" written above them."
+
+    /// Loads the tokenizer and encodes a probe prompt, so a corrupt, truncated or foreign
+    /// tokenizer is refused when a runtime file is written or verified, not on the first `run`.
+    /// Every id of the probe, and the pad id, must be below the model's vocabulary size.
+    public static func check(_ files: TokenizerFiles, vocabularySize: Int) throws {
+        let tokenizer = try load(files)
+        let ids = try tokenizer.encode(probe, maxLength: nil)
+        if let bad = (ids + [tokenizer.padId]).first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+            throw SkrrError(file: files.paths[0], key: "tokenizer",
+                            "gives token id \(bad), but the model's vocabulary has \(vocabularySize) entries: "
+                            + "the tokenizer does not belong to this model")
+        }
+    }
 }
