@@ -6,6 +6,7 @@
 #
 # Corpus:    fuzz/corpus/<target>/ (kept between runs, gitignored), seeded from fuzz/.seeds/<target>/
 #            (fuzz/make_seeds.sh, from fixtures/) and fuzz/regressions/<target>/.
+# Keywords:  fuzz/dict/<target>.dict when present (libFuzzer -dict).
 # Findings:  fuzz/artifacts/<target>/ (crash-*, leak-*, timeout-*, oom-*); logs in fuzz/logs/.
 # Exit code: non-zero if any target crashed, leaked, timed out or ran out of memory.
 # Extra libFuzzer flags: FUZZ_FLAGS="-dict=... -seed=1" bash scripts/fuzz.sh 30
@@ -44,13 +45,15 @@ for target in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target"
     dirs=("fuzz/corpus/$target" "fuzz/.seeds/$target")
     [ -d "fuzz/regressions/$target" ] && dirs+=("fuzz/regressions/$target")
+    dict=()
+    [ -f "fuzz/dict/$target.dict" ] && dict=(-dict="fuzz/dict/$target.dict")
     log="fuzz/logs/$target.log"
     echo "fuzz: $target for ${seconds} s (max_len $max_len)"
     set +e
     # shellcheck disable=SC2086
     "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len="$max_len" \
         -detect_leaks=1 -print_final_stats=1 \
-        -artifact_prefix="$root/fuzz/artifacts/$target/" ${FUZZ_FLAGS:-} "${dirs[@]}" >"$log" 2>&1
+        -artifact_prefix="$root/fuzz/artifacts/$target/" "${dict[@]}" ${FUZZ_FLAGS:-} "${dirs[@]}" >"$log" 2>&1
     status=$?
     set -e
     runs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n}' "$log")
