@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "skrrc", targets: ["skrrc"]),
         // The runtime library an app embeds without the compiler.
         .library(name: "SkrrRuntime", targets: ["SkrrRuntime"]),
+        // libskrr.so: the C interface (Sources/CSkrrABI/include/skrr.h) the Python package loads.
+        .library(name: "skrr", type: .dynamic, targets: ["SkrrCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,6 +77,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/skrrc"),
+
+        // libskrr: C entry points over the driver's EncoderSession (runtime files, IR, models);
+        // CSkrrABI holds the public header and the per-thread error message.
+        .target(name: "CSkrrABI", path: "Sources/CSkrrABI"),
+        .target(name: "SkrrCAPI", dependencies: ["SkrrDriver", "SkrrRuntime", "SkrrSupport", "CSkrrABI"], path: "Sources/CAPI"),
 
         // Benchmark driver (bench/): whole-process timings side by side with PyTorch.
         .executableTarget(
