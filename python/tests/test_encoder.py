@@ -5,6 +5,7 @@ Run by scripts/test.sh with SKRR_LIBRARY and SKRRC pointing into the SwiftPM bui
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -132,6 +133,31 @@ class ErrorsAreExceptions(unittest.TestCase):
                     with self.assertRaises(skrr.SkrrError) as caught:
                         skrr.Encoder(path)
                     self.assertIn(str(path), str(caught.exception))
+
+
+class TheCHeader(unittest.TestCase):
+    """examples/c/encode.c compiled against skrr.h and linked with libskrr: the header's
+    declarations and the library's symbols agree, and C gets the command line's bytes."""
+
+    def test_a_c_program_gets_the_same_embeddings(self):
+        compiler = shutil.which("cc") or shutil.which("clang")
+        self.assertIsNotNone(compiler, "no C compiler (cc or clang) on PATH")
+        library = Path(os.environ.get("SKRR_LIBRARY", ROOT / ".build" / "debug" / "libskrr.so"))
+        with tempfile.TemporaryDirectory() as tmp:
+            program = Path(tmp) / "encode"
+            subprocess.run([compiler, "-std=c11", "-Wall", "-Werror", "-I", ROOT / "Sources" / "CSkrrABI" / "include",
+                            ROOT / "examples" / "c" / "encode.c", "-L", library.parent, "-lskrr",
+                            "-Wl,-rpath," + str(library.parent), "-o", program], check=True)
+            done = subprocess.run([program, FIXTURES / "clip-proj", Path(tmp) / "c.bin", *PROMPTS], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(done.stdout.splitlines(), ["prompt_embeds float32 2 26 36", "prompt_attention_mask int64 2 26",
+                                                        "pooled_prompt_embeds float32 2 28"])
+            skrrc("run", FIXTURES / "clip-proj", *[a for p in PROMPTS for a in ("--prompt", p)], "-o", Path(tmp) / "cli.safetensors")
+            expected = read_safetensors(Path(tmp) / "cli.safetensors")["prompt_embeds"]
+            self.assertEqual((Path(tmp) / "c.bin").read_bytes(), expected.tobytes())
+            missing = subprocess.run([program, "/nonexistent.skrr", Path(tmp) / "x.bin", "a"], capture_output=True, text=True)
+            self.assertEqual(missing.returncode, 1)
+            self.assertIn("error: /nonexistent.skrr", missing.stderr)
 
 
 class HostProcessState(unittest.TestCase):
