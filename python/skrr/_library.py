@@ -6,6 +6,20 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 
 
+def _without_swift_crash_handlers(load):
+    """Loads with SWIFT_BACKTRACE=enable=no unless the user set SWIFT_BACKTRACE: the Swift
+    runtime otherwise installs its crash handlers (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE,
+    SIGABRT) in the host process when it loads, replacing Python's own (faulthandler). The
+    variable is read once, at load, and removed again afterwards."""
+    if "SWIFT_BACKTRACE" in os.environ:
+        return load()
+    os.environ["SWIFT_BACKTRACE"] = "enable=no"
+    try:
+        return load()
+    finally:
+        del os.environ["SWIFT_BACKTRACE"]
+
+
 def _candidates():
     override = os.environ.get("SKRR_LIBRARY")
     if override:
@@ -23,7 +37,7 @@ def _load():
     tried = []
     for path in _candidates():
         if path.is_file():
-            return ctypes.CDLL(str(path))
+            return _without_swift_crash_handlers(lambda: ctypes.CDLL(str(path)))
         tried.append(str(path))
     raise OSError(
         "libskrr.so not found (tried: %s); build it with `swift build -c release --product skrr` "

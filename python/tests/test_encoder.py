@@ -165,22 +165,35 @@ class HostProcessState(unittest.TestCase):
 
     CHILD = """
 import ctypes, sys
-import skrr
 libc = ctypes.CDLL(None)
 libc.getenv.restype = ctypes.c_char_p
+
+class Sigaction(ctypes.Structure):
+    _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ulong * 16), ("flags", ctypes.c_int), ("restorer", ctypes.c_void_p)]
+
+def handlers():
+    found = []
+    for number in (4, 5, 6, 7, 8, 11):  # SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGSEGV
+        action = Sigaction()
+        libc.sigaction(number, None, ctypes.byref(action))
+        found.append(action.handler)
+    return found
+
+before = handlers()
+import skrr
 blas = ctypes.CDLL("libopenblas.so.0")  # the copy libskrr loaded (same soname, already loaded)
 encoder = skrr.Encoder(sys.argv[1])
 blas.openblas_set_num_threads(2)
 encoder.encode(["a red cube", "two dogs"])
-print(blas.openblas_get_num_threads(), libc.getenv(b"OPENBLAS_CORETYPE"))
+print(blas.openblas_get_num_threads(), libc.getenv(b"OPENBLAS_CORETYPE"), libc.getenv(b"SWIFT_BACKTRACE"), handlers() == before)
 """
 
-    def test_openblas_threads_come_back_and_the_environment_is_untouched(self):
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    def test_no_pinned_threads_no_environment_no_signal_handlers(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SWIFT_BACKTRACE")}
         done = subprocess.run(["/usr/bin/python3", "-c", self.CHILD, str(FIXTURES / "t5-trained")],
                               capture_output=True, text=True, env=env)
         self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertEqual(done.stdout.split(), ["2", "None"])
+        self.assertEqual(done.stdout.split(), ["2", "None", "None", "True"])
 
 
 class Threads(unittest.TestCase):

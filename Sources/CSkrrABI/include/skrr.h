@@ -23,7 +23,11 @@
  *  - During an encode call OpenBLAS runs single-threaded (the interpreter splits the work over
  *    its own threads); the thread count the call found is restored when the last concurrent
  *    call returns. Nothing is pinned for good.
- *  - No signal handlers, no atexit handlers, no environment changes beyond the above.
+ *  - libskrr itself installs no signal or atexit handlers. The Swift runtime it links does,
+ *    when it loads: crash handlers for SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE and SIGABRT,
+ *    unless SWIFT_BACKTRACE=enable=no is in the environment at that moment. A host that keeps
+ *    its own handlers sets it before loading libskrr (the Python package does, for the load
+ *    only, unless SWIFT_BACKTRACE is already set).
  */
 #ifndef SKRR_H
 #define SKRR_H
