@@ -13,6 +13,8 @@ let package = Package(
         // One entry point per untrusted-input reader, for the libFuzzer package in fuzz/ (built
         // apart, with -sanitize=fuzzer) and the regression test that replays fuzz/regressions/.
         .library(name: "SkrrFuzzEntries", targets: ["SkrrFuzzEntries"]),
+        // libskrr.so: the C interface (Sources/CSkrrABI/include/skrr.h) the Python package loads.
+        .library(name: "skrr", type: .dynamic, targets: ["SkrrCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,6 +85,10 @@ let package = Package(
         .target(
             name: "SkrrFuzzEntries", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrRuntime", "SkrrSupport"],
             path: "Sources/FuzzEntries"),
+        // libskrr: C entry points over the driver's EncoderSession (runtime files, IR, models);
+        // CSkrrABI holds the public header and the per-thread error message.
+        .target(name: "CSkrrABI", path: "Sources/CSkrrABI"),
+        .target(name: "SkrrCAPI", dependencies: ["SkrrDriver", "SkrrRuntime", "SkrrSupport", "CSkrrABI"], path: "Sources/CAPI"),
 
         // Benchmark driver (bench/): whole-process timings side by side with PyTorch.
         .executableTarget(

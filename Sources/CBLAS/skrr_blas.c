@@ -283,6 +283,10 @@ static void do_load(void) {
         }
     }
     g.handle = h;
+    /* OpenBLAS read the variable in its constructor, during dlopen. A value we chose ourselves
+     * is taken out of the environment again, so a host process (libskrr) and its children see
+     * the environment they had. */
+    if (g.source == SKRR_CORETYPE_CHOSEN) unsetenv("OPENBLAS_CORETYPE");
 
     struct link_map *lm = NULL;
     if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name && lm->l_name[0])

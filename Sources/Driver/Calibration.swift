@@ -141,14 +141,23 @@ public final class Calibration {
         try scorer(objective, prompts: prompts)
     }
 
-    /// The scorer of `objective` on some of the calibration prompts (screening).
+    /// The scorer of `objective` on some of the calibration prompts (screening, folds). Its cache
+    /// budget is the full scorer's times its share of the prompts: it then keeps the same
+    /// boundaries (the stride follows bytes per state, which scale the same way), and the K fold
+    /// scorers together hold no more than the full scorer, instead of K times as much.
     func scorer(_ objective: ScoringObjective, prompts subset: [[Int32]]) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()
+        options.memoryBudget = Self.budget(share: subset.count, of: prompts.count, full: options.memoryBudget)
         options.includeNullPrompt = objective == .skrr
         options.consumed = consumed
         options.compute = searchCompute
         return try DiscrepancyScorer(model: model, weights: weights, prompts: subset, nullPrompt: nullPrompt,
                                      preset: preset, projection: objective == .skrr ? projection : nil, options: options)
+    }
+
+    static func budget(share: Int, of total: Int, full: Int) -> Int {
+        guard total > 0, share < total else { return full }
+        return max(1, Int((Double(full) * Double(share) / Double(total)).rounded(.down)))
     }
 
     /// `count` prompts spread evenly over the calibration set (the same ones for a given count).

@@ -49,6 +49,8 @@ public final class DiscrepancyScorer: ScheduleScorer {
     /// `program.slots[j]` holds sub-block `j`'s weights (the program is lowered dense).
     let denseSlots: [ProgramSlot]
     let options: Options
+    /// Bytes of hidden states its cache may hold (`Options.memoryBudget`).
+    public var memoryBudget: Int { options.memoryBudget }
     let projection: Projection?
     let calibration: [TokenBatch]
     let null: TokenBatch?

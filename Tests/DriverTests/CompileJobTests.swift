@@ -1,5 +1,5 @@
 import Foundation
-import SkrrDriver
+@testable import SkrrDriver
 import SkrrFrontend
 import SkrrPasses
 import SkrrRuntime
@@ -132,5 +132,22 @@ import Testing
         #expect(BuiltinPrompts.long == (try PromptFiles.read(folder + "long-calibration.txt")))
         #expect(BuiltinPrompts.parti.count == 1232)
         #expect(BuiltinPrompts.parti.first == "a canal in Amsterdam")
+    }
+}
+
+/// Subset scorers (screening, re-use folds) share the cache budget by their share of the prompts.
+@Suite struct SubsetScorerBudgetTests {
+    @Test func foldsTogetherStayWithinTheFullBudgetAndAScreenTakesItsShare() throws {
+        let model = try ModelImporter.importModel(at: TestPaths.fixture("t5-v1_1")).ir
+        var options = CalibrationOptions()
+        options.source = .parti
+        options.size = 12
+        let calibration = try Calibration(model: model, options: options)
+        let full = try calibration.scorer(.skrr).memoryBudget
+        let subsets = SubsetScorers(calibration: calibration, objective: .skrr)
+        let folds = try subsets.discrepancyScorers(folds: 3)
+        #expect(folds.map(\.memoryBudget) == [full / 3, full / 3, full / 3])
+        #expect(try subsets.discrepancyScorer(prompts: 4).memoryBudget == full / 3)
+        #expect(try subsets.discrepancyScorer(prompts: 12).memoryBudget == full)
     }
 }

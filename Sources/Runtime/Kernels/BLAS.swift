@@ -40,17 +40,53 @@ public enum BLAS {
     /// call pins OpenBLAS to one thread for good: raising the count again wakes OpenBLAS's worker
     /// threads, which then spin in `sched_yield` on the other core for a while; done per sub-block
     /// in a search, that cost more than the work (a small model searched faster on one thread).
+    ///
+    /// In a host process (`restoreThreadsAfterEachCall`, set by libskrr) nothing stays pinned:
+    /// the first of any overlapping calls sets one thread and the last one out restores the
+    /// count it found, so a host that shares this OpenBLAS keeps its own setting.
     static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
-        state.withLock { state in
-            guard !state.pinned else { return }
+        let restores = state.withLock { state -> Bool in
+            if state.restores {
+                if state.active == 0 {
+                    let found = max(1, Int(skrr_blas_get_threads()))
+                    state.configured = state.configured ?? found
+                    state.found = found
+                    _ = skrr_blas_set_threads(1)
+                }
+                state.active += 1
+                return true
+            }
+            guard !state.pinned else { return false }
             state.configured = state.configured ?? max(1, Int(skrr_blas_get_threads()))
             _ = skrr_blas_set_threads(1)
             state.pinned = true
+            return false
+        }
+        defer {
+            if restores {
+                state.withLock { state in
+                    state.active -= 1
+                    if state.active == 0 { _ = skrr_blas_set_threads(Int32(state.found)) }
+                }
+            }
         }
         return try body()
     }
 
-    private struct ThreadState { var configured: Int?; var pinned = false }
+    /// Library mode: OpenBLAS's thread count is restored after every call instead of pinned.
+    public static func restoreThreadsAfterEachCall() {
+        state.withLock { $0.restores = true }
+    }
+
+    private struct ThreadState {
+        var configured: Int?
+        var pinned = false
+        /// Library mode (`restoreThreadsAfterEachCall`): calls inside `singleThreaded` now, and
+        /// the count the first of them found.
+        var restores = false
+        var active = 0
+        var found = 1
+    }
     private static let state = Mutex(ThreadState())
 
     /// C[m×n] = alpha · A[m×k] · op(B) + beta · C, row-major. `transposeB`: B is stored [n×k].
