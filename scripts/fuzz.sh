@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in fuzz/ (-sanitize=fuzzer,address) and runs each for
+# Builds the libFuzzer targets in fuzz/libfuzzer (-sanitize=fuzzer,address) and runs each for
 # SECONDS_PER_TARGET seconds, one after another with one worker (the machine is shared).
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
