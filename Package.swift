@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "skrrc", targets: ["skrrc"]),
         // The runtime library an app embeds without the compiler.
         .library(name: "SkrrRuntime", targets: ["SkrrRuntime"]),
+        // One entry point per untrusted-input reader, for the libFuzzer package in fuzz/ (built
+        // apart, with -sanitize=fuzzer) and the regression test that replays fuzz/regressions/.
+        .library(name: "SkrrFuzzEntries", targets: ["SkrrFuzzEntries"]),
         // libskrr.so: the C interface (Sources/CSkrrABI/include/skrr.h) the Python package loads.
         .library(name: "skrr", type: .dynamic, targets: ["SkrrCAPI"]),
     ],
@@ -78,6 +81,10 @@ let package = Package(
             ],
             path: "Sources/skrrc"),
 
+        // Every reader of untrusted input driven by one byte string (fuzz/, FuzzRegressionTests).
+        .target(
+            name: "SkrrFuzzEntries", dependencies: ["SkrrFrontend", "SkrrIR", "SkrrPasses", "SkrrRuntime", "SkrrSupport"],
+            path: "Sources/FuzzEntries"),
         // libskrr: C entry points over the driver's EncoderSession (runtime files, IR, models);
         // CSkrrABI holds the public header and the per-thread error message.
         .target(name: "CSkrrABI", path: "Sources/CSkrrABI"),
@@ -110,6 +117,12 @@ let package = Package(
         .testTarget(
             name: "DriverTests",
             dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: [
+                "SkrrFuzzEntries", "SkrrBackend", "SkrrLowering", "SkrrFrontend", "SkrrIR", "SkrrRuntime", "SkrrSupport",
+                "SkrrTestSupport",
+            ]),
         .testTarget(name: "CLITests", dependencies: ["skrrc", "SkrrTestSupport"]),
         .testTarget(
             name: "DistributedTests",

@@ -56,6 +56,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.index = index
     }
 
+    /// Checks a safetensors byte image held in memory by the same rules as `init(path:)` and
+    /// returns its tensors in file order, so a fuzzer or a test can drive the header checks
+    /// without a file per input. `path` only names the image in messages.
+    public static func validate(image bytes: UnsafeRawBufferPointer, path: String) throws -> [TensorEntry] {
+        try SafeTensorsHeaderParser(path: path, bytes: bytes).parse().entries
+    }
+
     /// The tensor called `name`, or nil.
     public func entry(named name: String) -> TensorEntry? {
         guard let position = index[name] else { return nil }

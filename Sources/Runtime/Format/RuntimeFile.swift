@@ -125,7 +125,25 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
         self.path = path
         let file = try MappedFile(path: path)
         self.file = file
-        let bytes = file.bytes
+        let decoded = try RuntimeFile.load(file.bytes, path: path)
+        dataStart = Int(decoded.info.header.dataOffset)
+        program = decoded.program
+        preset = decoded.preset
+        info = decoded.info
+    }
+
+    /// Runs every load-time check of `init(path:)` on a file image held in memory and returns the
+    /// program it describes and where its tensors lie, so a fuzzer or a test can drive the loader
+    /// without a file per input. `path` only names the image in messages; weight checksums are
+    /// still `verify()`'s job.
+    public static func validate(image bytes: UnsafeRawBufferPointer, path: String) throws
+        -> (program: EncoderProgram, info: RuntimeFileInfo) {
+        let loaded = try load(bytes, path: path)
+        return (loaded.program, loaded.info)
+    }
+
+    /// Header, manifest checksum, manifest decoding and program validation, in that order.
+    static func load(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ManifestDecoder.Result {
         let header = try RuntimeFile.readHeader(bytes, path: path)
         let manifestStart = Int(header.manifestOffset), manifestEnd = manifestStart + Int(header.manifestLength)
         let manifestBytes = UnsafeRawBufferPointer(rebasing: bytes[manifestStart..<manifestEnd])
@@ -134,12 +152,9 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
             throw SkrrError(file: path, key: "manifest",
                             "checksum mismatch: header says xxh64 \(hex(header.manifestChecksum)), the \(header.manifestLength) manifest bytes hash to \(hex(actual)); the file is corrupt")
         }
-        dataStart = Int(header.dataOffset)
         let decoded = try ManifestDecoder.decode(manifestBytes, header: header, file: bytes, path: path)
-        program = decoded.program
-        preset = decoded.preset
-        info = decoded.info
-        try ProgramValidation.validate(program, file: path)
+        try ProgramValidation.validate(decoded.program, file: path)
+        return decoded
     }
 
     public func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer {
