@@ -236,7 +236,11 @@ func tensorIndex(_ m: UnsafeMutablePointer<Skrr__Manifest>, _ suffix: String) ->
         g.editManifest { m in _ = skrr_slot_set_run(m.pointee.slots[1], 99) }
         expectRefused(g, "manifest.slots[1]", "runs sub-block 99")
         var h = Self.good
-        h.editManifest { m in m.pointee.n_slots -= 1 }
+        h.editManifest { m in
+            // The dropped slot is no longer reachable by free_unpacked: the edit frees it.
+            m.pointee.n_slots -= 1
+            skrr__slot__free_unpacked(m.pointee.slots[m.pointee.n_slots], nil)
+        }
         expectRefused(h, "manifest.slots", "expected 6 slots")
     }
 

@@ -72,7 +72,10 @@ import Testing
             $0.pointee.tokenizer.pointee.kind = SKRR__TOKENIZER_KIND__TOKENIZER_KIND_WORDPIECE
         }
         expectRefusal("manifest.tokenizer", "a sentencepiece tokenizer needs the file spiece.model") {
-            $0.pointee.tokenizer.pointee.n_files = 0
+            // The dropped files are no longer reachable by free_unpacked: the edit frees them.
+            let tokenizer = $0.pointee.tokenizer!
+            for i in 0..<tokenizer.pointee.n_files { skrr__tokenizer_file__free_unpacked(tokenizer.pointee.files[i], nil) }
+            tokenizer.pointee.n_files = 0
         }
     }
 
