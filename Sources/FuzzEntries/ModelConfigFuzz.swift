@@ -10,9 +10,10 @@ extension FuzzTargets {
         name: "model-config", summary: "config.json import against fixture checkpoints (ModelImporter)", maxLength: 4_096
     ) { input, check in
         guard let selector = input.first else { throw SkrrError("empty input: no fixture selector byte") }
-        let folder = try ConfigFuzzFolders.shared.folder(Int(selector) % ConfigFuzzFolders.fixtures.count)
-        try writeFile(FileSystem.join(folder, "config.json"), input.dropFirst())
-        _ = try ModelImporter.importModel(at: folder)
+        try ConfigFuzzFolders.shared.withFolder(Int(selector) % ConfigFuzzFolders.fixtures.count) { folder in
+            try writeFile(FileSystem.join(folder, "config.json"), input.dropFirst())
+            _ = try ModelImporter.importModel(at: folder)
+        }
     }
 
     static func writeFile(_ path: String, _ bytes: ArraySlice<UInt8>) throws {
@@ -24,7 +25,9 @@ extension FuzzTargets {
 }
 
 /// One temporary model folder per fixture, made once per process: symbolic links to the
-/// fixture's checkpoint and tokenizer files, and a config.json each input overwrites.
+/// fixture's checkpoint and tokenizer files, and a config.json each input overwrites. Inputs use
+/// the folders one at a time: the regression tests replay inputs concurrently, and two inputs
+/// writing one config.json would each import the other's.
 final class ConfigFuzzFolders: @unchecked Sendable {
     /// The fixtures a selector byte chooses from (one per family, and T5's two activations).
     static let fixtures = ["t5-v1_1", "umt5", "clip-proj", "bert", "t5-relu"]
@@ -33,9 +36,15 @@ final class ConfigFuzzFolders: @unchecked Sendable {
     private let lock = NSLockLike()
     private var made: [Int: String] = [:]
 
-    func folder(_ index: Int) throws -> String {
+    /// Runs `body` on the folder of fixture `index`, holding the folders until it returns.
+    func withFolder(_ index: Int, _ body: (String) throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
+        try body(try folder(index))
+    }
+
+    /// The folder of fixture `index`, made on first use; the caller holds the lock.
+    private func folder(_ index: Int) throws -> String {
         if let path = made[index] { return path }
         let fixture = FuzzPaths.fixture(Self.fixtures[index])
         var template = Array("/tmp/skrrc-fuzz-config-XXXXXX".utf8CString)
