@@ -104,19 +104,14 @@ public final class Calibration {
         searchCompute = options.searchCompute
         preset = try PipelinePreset.preset(for: options.pipeline, clipEncoder: model.config.causal)
         reads = PipelineReads.of(options.pipeline, clip: model.config.causal)
-        let tokenizer = try TokenizerLoading.load(try Lowering.lower(model).tokenizer)
+        let tokenizer = try TokenizerLoading.load(Lowering.tokenizerFiles(model))
         weights = try SourceWeights(model: model)
         source = options.source
         let texts = try options.source.prompts()
         let limit = preset.truncationLength(maxPositions: model.config.maxPositions)
-        // A prompt above the token limit (docs/limits.md) is refused by name here, before any
-        // batch is sized by it.
+        // A prompt above the token limit (docs/limits.md) is refused by name here.
         func encode(_ text: String, _ origin: @autoclosure () -> String) throws -> [Int32] {
-            let ids = try tokenizer.encode(text, maxLength: limit)
-            guard ids.count <= ResourceLimits.defaultTokensPerSequence else {
-                throw SkrrError(key: "--calib", TokenBatch.overLimit(origin(), tokens: ids.count, maxTokens: ResourceLimits.defaultTokensPerSequence))
-            }
-            return ids
+            try tokenizer.encode(text, maxLength: limit, maxTokens: ResourceLimits.defaultTokensPerSequence, origin: origin(), key: "--calib")
         }
         prompts = try texts.prefix(options.resolvedSize).enumerated().map { try encode($1, "calibration prompt \($0 + 1) of \(options.source)") }
         nullPrompt = try tokenizer.encode("", maxLength: limit)

@@ -71,12 +71,8 @@ public final class EncoderSession {
         let tokenizer = tokenizer!
         let limit = preset.truncationLength(maxPositions: program.spec.maxPositions)
         let sequences = try prompts.map { prompt in
-            let ids = try tokenizer.encode(prompt.text, maxLength: limit)
-            guard ids.count <= maxTokens else {
-                throw SkrrError(key: "--max-tokens", TokenBatch.overLimit(prompt.origin, tokens: ids.count, maxTokens: maxTokens)
-                                + "; --max-tokens raises it")
-            }
-            return ids
+            try tokenizer.encode(prompt.text, maxLength: limit, maxTokens: maxTokens, origin: prompt.origin,
+                                 key: "--max-tokens", hint: "; --max-tokens raises it")
         }
         return padded(sequences)
     }

@@ -23,9 +23,9 @@ struct Opt: ParsableCommand {
     var verifyEach = false
 
     func run() throws {
-        if let printIRAfter { try usage(of: Opt.self) { try CompileOptions.validatePrintIRAfter(printIRAfter) } }
         var manager = PassManager(passes: [])
         try usage(of: Opt.self) {
+            if let printIRAfter { try CompileOptions.validatePrintIRAfter(printIRAfter) }
             do {
                 manager = try PassManager(parsing: passes)
             } catch let error as SkrrError {

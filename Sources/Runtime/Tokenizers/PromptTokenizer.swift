@@ -10,6 +10,20 @@ public protocol PromptTokenizer: Sendable {
     var padId: Int32 { get }
 }
 
+extension PromptTokenizer {
+    /// `encode`, refusing a prompt that gives more than `maxTokens` ids (docs/limits.md) by where
+    /// it came from (`origin`, e.g. "prompt 3 of FILE"), before any batch is sized by it. `key`
+    /// and `hint` say which option set the limit and how to raise it.
+    public func encode(_ text: String, maxLength: Int?, maxTokens: Int, origin: @autoclosure () -> String,
+                       key: String, hint: String = "") throws -> [Int32] {
+        let ids = try encode(text, maxLength: maxLength)
+        guard ids.count <= maxTokens else {
+            throw SkrrError(key: key, TokenBatch.overLimit(origin(), tokens: ids.count, maxTokens: maxTokens) + hint)
+        }
+        return ids
+    }
+}
+
 // MARK: - Pieces shared by the three tokenizers
 
 /// A set of code points given as sorted, disjoint ranges (see TokenizerUnicodeTables.swift).
