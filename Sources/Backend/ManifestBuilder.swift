@@ -23,6 +23,7 @@ struct ManifestBuilder {
         guard let m = skrr_manifest_new() else { throw SkrrError(file: path, "out of memory while building the manifest") }
         defer { skrr_manifest_free(m) }
         let builder = ManifestBuilder(m: m, program: program, newIndex: newIndex, path: path)
+        m.pointee.format_version = RuntimeFileWriter.formatVersion(planned)
         try builder.check(skrr_pb_set_string(&m.pointee.producer, options.producer))
         try builder.addHyper()
         try builder.addTensors(planned)
@@ -134,6 +135,9 @@ struct ManifestBuilder {
             t.pointee.offset = UInt64(entry.offset)
             t.pointee.length = UInt64(entry.length)
             t.pointee.checksum = entry.checksum
+            if let scales = entry.scales {
+                t.pointee.scales = try made(skrr_extent_new(UInt64(scales.offset), UInt64(scales.length), scales.checksum))
+            }
         }
     }
 

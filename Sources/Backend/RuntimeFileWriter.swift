@@ -11,10 +11,13 @@ import SkrrSupport
 ///   no absolute paths, no hash-map order. Two compiles of the same input are byte-identical.
 /// - Written through `AtomicFile`: nothing is left behind on error, SIGINT or SIGTERM.
 /// - `weightDType` converts storage: f32 → bf16/f16 round to nearest, ties to even; a finite
-///   value that overflows f16 is an error naming the tensor.
+///   value that overflows f16 is an error naming the tensor. `int8` quantizes the linear weights
+///   and the token table (`Int8Quantization`; the rest keeps its dtype) and stores each one's row
+///   scales right after it; such a file is format version 2, every other file version 1.
 public enum RuntimeFileWriter {
     public struct Options: Sendable {
-        /// Store every tensor in this dtype (nil: keep each tensor's dtype).
+        /// Store every tensor in this dtype (nil: keep each tensor's dtype); `int8` applies to the
+        /// tensors `EncoderProgram.int8CapableTensors` names.
         public var weightDType: WeightType?
         public var preset: PipelinePreset
         /// The output `skrrc run` gives when none is requested.
@@ -46,13 +49,21 @@ public enum RuntimeFileWriter {
         public var paramsKept: Int
     }
 
-    /// One stored tensor: which program tensor, its stored dtype, where it goes.
+    /// One stored tensor: which program tensor, its stored dtype, where it goes (and, for int8,
+    /// where its row scales go).
     struct Planned {
         var source: Int
         var dtype: WeightType
         var offset: Int
         var length: Int
         var checksum: UInt64
+        var scales: (offset: Int, length: Int, checksum: UInt64)?
+    }
+
+    /// The format version a file needs: 2 when it holds int8 tensors (a version-1 reader could
+    /// not run them), else 1, so files without them stay readable by older runtimes.
+    static func formatVersion(_ planned: [Planned]) -> UInt32 {
+        planned.contains { $0.dtype.isScaled } ? RuntimeFileFormat.version : 1
     }
 
     @discardableResult
@@ -62,23 +73,40 @@ public enum RuntimeFileWriter {
 
         // Tensors the program uses, in program order, each once.
         let used = usedTensors(program)
+        let int8Capable = options.weightDType == .int8 ? program.int8CapableTensors : []
         var newIndex: [Int: Int] = [:]
         var planned: [Planned] = []
         var offset = 0
+        // Two passes over the weights (checksums, then the bytes): a bar for large models, where
+        // converting or quantizing takes seconds to minutes.
+        let elements = used.reduce(0) { $0 + program.tensors[$1].elementCount }
+        let bar = elements > 64 << 20 ? ProgressBar("writing \(path)", total: Double(2 * elements)) : nil
+        var done = 0
+        func advance(_ count: Int) {
+            done += count
+            bar?.update(Double(done))
+        }
         for source in used {
             let tensor = program.tensors[source]
-            let dtype = options.weightDType ?? tensor.dtype
+            let dtype = storedType(of: source, program: program, options: options, int8Capable: int8Capable)
             guard let count = checkedElementCount(tensor.shape) else {
                 throw SkrrError(file: path, key: tensor.name, "shape \(formatShape(tensor.shape)) is too large")
             }
             let length = count * dtype.byteSize
-            let checksum = try storedBytes(of: source, program: program, weights: weights, as: dtype, path: path) {
-                XXH64.hash($0)
+            let (checksum, scales) = try stored(source, program: program, weights: weights, as: dtype, path: path) {
+                (XXH64.hash($0), $1.map { ($0.count, XXH64.hash($0)) })
             }
             offset = align(offset)
             newIndex[source] = planned.count
-            planned.append(Planned(source: source, dtype: dtype, offset: offset, length: length, checksum: checksum))
+            var entry = Planned(source: source, dtype: dtype, offset: offset, length: length, checksum: checksum)
             offset += length
+            if let scales {
+                offset = align(offset)
+                entry.scales = (offset, scales.0, scales.1)
+                offset += scales.0
+            }
+            planned.append(entry)
+            advance(tensor.elementCount)
         }
         // Tokenizer files after the tensors.
         var tokenizerFiles: [ManifestBuilder.TokenizerFile] = []
@@ -102,7 +130,7 @@ public enum RuntimeFileWriter {
         let manifestEnd = RuntimeFileFormat.headerSize + manifest.count
         let dataOffset = align(manifestEnd)
         let header = RuntimeFileHeader(
-            version: RuntimeFileFormat.version, headerSize: UInt32(RuntimeFileFormat.headerSize),
+            version: formatVersion(planned), headerSize: UInt32(RuntimeFileFormat.headerSize),
             manifestOffset: UInt64(RuntimeFileFormat.headerSize), manifestLength: UInt64(manifest.count),
             manifestChecksum: XXH64.hash(manifest), dataOffset: UInt64(dataOffset), dataLength: UInt64(dataSize))
 
@@ -121,7 +149,14 @@ public enum RuntimeFileWriter {
             try pad(to: dataOffset)
             for entry in planned {
                 try pad(to: dataOffset + entry.offset)
-                try storedBytes(of: entry.source, program: program, weights: weights, as: entry.dtype, path: path) { try put($0) }
+                try stored(entry.source, program: program, weights: weights, as: entry.dtype, path: path) { data, scales in
+                    try put(data)
+                    if let scales, let place = entry.scales {
+                        try pad(to: dataOffset + place.offset)
+                        try put(scales)
+                    }
+                }
+                advance(program.tensors[entry.source].elementCount)
             }
             for file in tokenizerFiles {
                 try pad(to: dataOffset + file.offset)
@@ -129,6 +164,7 @@ public enum RuntimeFileWriter {
             }
             try pad(to: dataOffset + dataSize)
         }
+        bar?.finish()
         return Summary(fileSize: dataOffset + dataSize, tensorCount: planned.count,
                        tensorBytes: planned.reduce(0) { $0 + $1.length },
                        tokenizerBytes: tokenizerFiles.reduce(0) { $0 + $1.bytes.count }, paramsKept: paramsKept)
@@ -169,10 +205,19 @@ public enum RuntimeFileWriter {
         return used.sorted()
     }
 
-    /// Hands the bytes of tensor `index` as stored in `dtype` to `body` (converted if needed).
+    /// The dtype tensor `index` is stored in: `--weight-dtype` where it applies, else its own.
+    static func storedType(of index: Int, program: EncoderProgram, options: Options, int8Capable: Set<Int>) -> WeightType {
+        let own = program.tensors[index].dtype
+        guard let chosen = options.weightDType else { return own }
+        if chosen == .int8 { return int8Capable.contains(index) ? .int8 : own }
+        return chosen
+    }
+
+    /// Hands the bytes of tensor `index` as stored in `dtype` to `body` (converted or quantized
+    /// if needed), with its row scales when `dtype` is int8.
     @discardableResult
-    static func storedBytes<R>(of index: Int, program: EncoderProgram, weights: WeightSource, as dtype: WeightType,
-                               path: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    static func stored<R>(_ index: Int, program: EncoderProgram, weights: WeightSource, as dtype: WeightType, path: String,
+                          _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) throws -> R) throws -> R {
         let tensor = program.tensors[index]
         let count = tensor.elementCount
         let raw = weights.bytes(ofTensor: index)
@@ -181,8 +226,25 @@ public enum RuntimeFileWriter {
             throw SkrrError(file: path, key: tensor.name,
                             "\(tensor.dtype.rawValue)\(formatShape(tensor.shape)) needs \(count * sourceSize) bytes, the source holds \(raw.count)")
         }
-        if dtype == tensor.dtype { return try body(raw) }
+        if dtype == tensor.dtype {
+            guard dtype.isScaled else { return try body(raw, nil) }
+            guard let scales = weights.scales(ofTensor: index) else {
+                throw SkrrError(file: path, key: tensor.name, "is int8 but its source has no row scales")
+            }
+            return try body(raw, scales)
+        }
+        if dtype == .int8 {
+            let rows = tensor.shape.first ?? 1
+            let q: Int8Quantization.Quantized
+            do {
+                q = try Int8Quantization.quantize(raw, from: tensor.dtype, rows: rows, width: count / max(rows, 1), tensor: tensor.name)
+            } catch let error as SkrrError {
+                throw SkrrError(file: path, key: tensor.name, error.message)
+            }
+            let scaleBytes = q.scales.map { $0.bitPattern.littleEndian }
+            return try q.codes.withUnsafeBytes { codes in try scaleBytes.withUnsafeBytes { try body(codes, $0) } }
+        }
         let converted = try StorageConversion.convert(raw, from: tensor.dtype, to: dtype, count: count, tensor: tensor.name)
-        return try converted.withUnsafeBytes(body)
+        return try converted.withUnsafeBytes { try body($0, nil) }
     }
 }

@@ -1,4 +1,4 @@
-// Exact f32 products with weights stored in bf16 or f16, without widening whole matrices.
+// Exact f32 products with weights stored in bf16, f16 or int8, without widening whole matrices.
 //
 // The interpreter's linear layers compute C[m x n] = X[m x k] . W[n x k]^T with W a weight matrix
 // stored [out, in] in half precision. Widening W to f32 first and calling sgemm costs a
@@ -13,6 +13,10 @@
 // accumulators). Products are exact in f32 (widening is exact and FMA rounds once, as sgemm's
 // does); each output sums its k in KC-long FMA chains that are then added to C in order, so a
 // value does not depend on how m or n are split between calls or threads.
+//
+// int8 weights (`--weight-dtype int8`) carry one f32 scale per row of W (per output channel):
+// the packer stores fl(q * scale[row]), so the product is exactly that of an f32 GEMM on the
+// dequantized matrix, and each weight is read as one byte.
 #include "skrr_kernels.h"
 
 #include <stdint.h>
@@ -36,7 +40,7 @@ int skrr_wgemm_supported(int half_kind) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
     if (half_kind == SKRR_HALF_F16 && !__builtin_cpu_supports("f16c")) return 0;
-    return half_kind == SKRR_HALF_BF16 || half_kind == SKRR_HALF_F16;
+    return half_kind == SKRR_HALF_BF16 || half_kind == SKRR_HALF_F16 || half_kind == SKRR_WEIGHT_I8;
 }
 
 #define TARGET __attribute__((target("avx2,fma,f16c")))
@@ -89,6 +93,28 @@ TARGET static void pack_w(const uint16_t *w, int ldw, int rows, int kc, int half
     }
     for (; p < kc; p++)
         for (int r = 0; r < NR; r++) out[(size_t)p * NR + r] = r < rows ? widen1(w[(size_t)r * ldw + p], half_kind) : 0.f;
+}
+
+// pack_w for int8 weights: row r of the panel is scale[r] * q[r][p], rounded once to f32.
+TARGET static void pack_w_i8(const int8_t *w, int ldw, const float *scales, int rows, int kc, float *out) {
+    int p = 0;
+    if (rows == NR) {
+        for (; p + 8 <= kc; p += 8) {
+            for (int half = 0; half < 2; half++) {
+                __m256 r[8];
+                for (int i = 0; i < 8; i++) {
+                    int row = half * 8 + i;
+                    __m128i bytes = _mm_loadl_epi64((const __m128i *)(w + (size_t)row * ldw + p));
+                    __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+                    r[i] = _mm256_mul_ps(q, _mm256_set1_ps(scales[row]));
+                }
+                transpose8(r);
+                for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (size_t)(p + i) * NR + half * 8, r[i]);
+            }
+        }
+    }
+    for (; p < kc; p++)
+        for (int r = 0; r < NR; r++) out[(size_t)p * NR + r] = r < rows ? (float)w[(size_t)r * ldw + p] * scales[r] : 0.f;
 }
 
 // One X micro-panel: rows [0, rows) (rows <= MR) and columns [0, kc) of X as out[p * MR + r],
@@ -156,8 +182,10 @@ TARGET static void edge_kernel(int kc, const float *a, const float *b, float *c,
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
-TARGET void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
-                       int ldc, int accumulate, float *scratch) {
+// The loop nest for every weight kind: `w` is uint16_t (bf16, f16) or int8_t (int8, with
+// `scales` holding one float per row of W).
+TARGET static void wgemm(int m, int n, int k, const float *x, int ldx, const void *w, int ldw, int kind,
+                         const float *scales, float *c, int ldc, int accumulate, float *scratch) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!accumulate)
@@ -179,7 +207,13 @@ TARGET void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint1
                     float *panel = packed_w + (size_t)jr * kc;
                     // W is packed during the first row block, panel by panel, while the panel
                     // is still in L1 for its first use; later row blocks reuse it from L2/L3.
-                    if (ic == 0) pack_w(w + (size_t)(jc + jr) * ldw + pc, ldw, cols, kc, half_kind, panel);
+                    if (ic == 0) {
+                        size_t row = (size_t)(jc + jr);
+                        if (kind == SKRR_WEIGHT_I8)
+                            pack_w_i8((const int8_t *)w + row * ldw + pc, ldw, scales + row, cols, kc, panel);
+                        else
+                            pack_w((const uint16_t *)w + row * ldw + pc, ldw, cols, kc, kind, panel);
+                    }
                     for (int ir = 0; ir < mc; ir += MR) {
                         int rows = min_int(MR, mc - ir);
                         float *out = c + (size_t)(ic + ir) * ldc + jc + jr;
@@ -192,9 +226,24 @@ TARGET void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint1
     }
 }
 
+TARGET void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
+                       int ldc, int accumulate, float *scratch) {
+    wgemm(m, n, k, x, ldx, w, ldw, half_kind, NULL, c, ldc, accumulate, scratch);
+}
+
+TARGET void skrr_wgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, int ldw, const float *scales,
+                          float *c, int ldc, int accumulate, float *scratch) {
+    wgemm(m, n, k, x, ldx, w, ldw, SKRR_WEIGHT_I8, scales, c, ldc, accumulate, scratch);
+}
+
 #else
 
 int skrr_wgemm_supported(int half_kind) { (void)half_kind; return 0; }
+void skrr_wgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, int ldw, const float *scales,
+                   float *c, int ldc, int accumulate, float *scratch) {
+    (void)m; (void)n; (void)k; (void)x; (void)ldx; (void)w; (void)ldw; (void)scales; (void)c; (void)ldc;
+    (void)accumulate; (void)scratch;
+}
 void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
                 int ldc, int accumulate, float *scratch) {
     (void)m; (void)n; (void)k; (void)x; (void)ldx; (void)w; (void)ldw; (void)half_kind; (void)c; (void)ldc;

@@ -1266,7 +1266,7 @@ const ProtobufCMessageDescriptor skrr__token_id__descriptor =
   (ProtobufCMessageInit) skrr__token_id__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor skrr__tensor__field_descriptors[6] =
+static const ProtobufCFieldDescriptor skrr__tensor__field_descriptors[7] =
 {
   {
     "name",
@@ -1340,6 +1340,18 @@ static const ProtobufCFieldDescriptor skrr__tensor__field_descriptors[6] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "scales",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__Tensor, scales),
+    &skrr__extent__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skrr__tensor__field_indices_by_name[] = {
   5,   /* field[5] = checksum */
@@ -1347,12 +1359,13 @@ static const unsigned skrr__tensor__field_indices_by_name[] = {
   4,   /* field[4] = length */
   0,   /* field[0] = name */
   3,   /* field[3] = offset */
+  6,   /* field[6] = scales */
   2,   /* field[2] = shape */
 };
 static const ProtobufCIntRange skrr__tensor__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor skrr__tensor__descriptor =
 {
@@ -1362,7 +1375,7 @@ const ProtobufCMessageDescriptor skrr__tensor__descriptor =
   "Skrr__Tensor",
   "skrr",
   sizeof(Skrr__Tensor),
-  6,
+  7,
   skrr__tensor__field_descriptors,
   skrr__tensor__field_indices_by_name,
   1,  skrr__tensor__number_ranges,
@@ -2229,23 +2242,25 @@ const ProtobufCEnumDescriptor skrr__position_encoding__descriptor =
   skrr__position_encoding__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue skrr__dtype__enum_values_by_number[5] =
+static const ProtobufCEnumValue skrr__dtype__enum_values_by_number[6] =
 {
   { "DTYPE_UNSPECIFIED", "SKRR__DTYPE__DTYPE_UNSPECIFIED", 0 },
   { "DTYPE_F32", "SKRR__DTYPE__DTYPE_F32", 1 },
   { "DTYPE_F16", "SKRR__DTYPE__DTYPE_F16", 2 },
   { "DTYPE_BF16", "SKRR__DTYPE__DTYPE_BF16", 3 },
   { "DTYPE_I32", "SKRR__DTYPE__DTYPE_I32", 4 },
+  { "DTYPE_I8", "SKRR__DTYPE__DTYPE_I8", 5 },
 };
 static const ProtobufCIntRange skrr__dtype__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex skrr__dtype__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex skrr__dtype__enum_values_by_name[6] =
 {
   { "DTYPE_BF16", 3 },
   { "DTYPE_F16", 2 },
   { "DTYPE_F32", 1 },
   { "DTYPE_I32", 4 },
+  { "DTYPE_I8", 5 },
   { "DTYPE_UNSPECIFIED", 0 },
 };
 const ProtobufCEnumDescriptor skrr__dtype__descriptor =
@@ -2255,9 +2270,9 @@ const ProtobufCEnumDescriptor skrr__dtype__descriptor =
   "DType",
   "Skrr__DType",
   "skrr",
-  5,
+  6,
   skrr__dtype__enum_values_by_number,
-  5,
+  6,
   skrr__dtype__enum_values_by_name,
   1,
   skrr__dtype__value_ranges,

@@ -43,13 +43,20 @@ public enum RuntimeFileDescription {
         } else {
             lines.append("tokenizer none (run with --ids)")
         }
-        var byType: [(WeightType, Int, Int)] = []
+        // Bytes per stored dtype; an int8 tensor's row scales (4 bytes per row) count with it.
+        var byType: [(type: WeightType, count: Int, bytes: Int, scaleBytes: Int)] = []
         for type in WeightType.allCases {
             let chosen = p.tensors.filter { $0.dtype == type }
-            if !chosen.isEmpty { byType.append((type, chosen.count, chosen.reduce(0) { $0 + $1.elementCount * type.byteSize })) }
+            guard !chosen.isEmpty else { continue }
+            let scaleBytes = type.isScaled ? chosen.reduce(0) { $0 + ($1.shape.first ?? 1) * 4 } : 0
+            byType.append((type, chosen.count, chosen.reduce(0) { $0 + $1.elementCount * type.byteSize }, scaleBytes))
         }
-        let weightBytes = byType.reduce(0) { $0 + $1.2 }
-        lines.append("weights \(p.tensors.count) tensors, \(Formatting.grouped(weightBytes)) bytes, dtype \(byType.count == 1 ? byType[0].0.rawValue : "mixed") (" + byType.map { "\($0.0.rawValue): \($0.1) tensors, \(Formatting.grouped($0.2)) bytes" }.joined(separator: "; ") + ")")
+        let weightBytes = byType.reduce(0) { $0 + $1.bytes + $1.scaleBytes }
+        let parts = byType.map { entry in
+            "\(entry.type.rawValue): \(entry.count) tensors, \(Formatting.grouped(entry.bytes)) bytes"
+                + (entry.scaleBytes > 0 ? " + \(Formatting.grouped(entry.scaleBytes)) bytes of row scales" : "")
+        }
+        lines.append("weights \(p.tensors.count) tensors, \(Formatting.grouped(weightBytes)) bytes, dtype \(byType.count == 1 ? byType[0].type.rawValue : "mixed") (" + parts.joined(separator: "; ") + ")")
 
         let skipped = p.slots.indices.filter { p.slots[$0] == .skip }
         var reused: [(Int, Int)] = []

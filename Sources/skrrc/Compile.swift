@@ -84,7 +84,7 @@ struct Compile: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the result: a runtime file (.skrr) or its IR (.ir).")
     var out: String?
 
-    @Option(name: .long, help: "f32 | f16 | bf16: the dtype weights are stored in (.skrr output; default: as in the model).")
+    @Option(name: .long, help: "f32 | f16 | bf16 | int8: the dtype weights are stored in (.skrr output; default: as in the model). int8: linear weights and the token table, per-row scales; the rest keeps its dtype.")
     var weightDtype: WeightType?
 
     @Flag(name: .long, help: "Print the resulting IR to stdout.")

@@ -191,6 +191,34 @@ import Testing
         #expect(worst / scale < 0.03 && worst > 0, "relative error \(worst / scale)")
     }
 
+    /// `--weight-dtype int8` through the CLI: the file shrinks, inspect lists the int8 bytes and
+    /// their scales, run works on it, and the numbers stay close to the f32 file's.
+    @Test func int8WeightsThroughTheCommandLine() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("t5-deep", [], out: dir + "/f.skrr")
+        try compile("t5-deep", ["--weight-dtype", "int8"], out: dir + "/q.skrr")
+        let ratio = Double(contents(dir + "/q.skrr").count) / Double(contents(dir + "/f.skrr").count)
+        #expect(ratio < 0.3, "\(ratio)")
+        let inspect = try runSkrrc(["inspect", dir + "/q.skrr", "--verify"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("format 2") && inspect.stdout.contains("dtype mixed")
+                && inspect.stdout.contains("int8: 169 tensors") && inspect.stdout.contains("bytes of row scales"), "\(inspect.stdout)")
+        let prompt = ["--prompt", "a red cube on top of a blue sphere, photographed in soft morning light"]
+        try run(dir + "/f.skrr", prompt, out: dir + "/f.npy")
+        try run(dir + "/q.skrr", prompt, out: dir + "/q.npy")
+        func floats(_ path: String) -> [Float] {
+            let data = contents(path).dropFirst(128)
+            return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        }
+        let a = floats(dir + "/f.npy"), b = floats(dir + "/q.npy")
+        let error = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            / a.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(error > 0 && error < 0.02, "relative error \(error)")
+        // int8 applies to runtime files only, like every --weight-dtype.
+        let ir = try runSkrrc([TestPaths.fixture("t5-deep"), "--weight-dtype", "int8", "-o", dir + "/x.ir"])
+        #expect(ir.status == 64, "\(ir.stderr)")
+    }
+
     @Test func verifyCatchesAFlippedWeight() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         try compile("bert", [], out: dir + "/b.skrr")
@@ -214,7 +242,7 @@ import Testing
         for command in [["inspect", dir + "/n.skrr"], ["run", dir + "/n.skrr", "--ids", "5 1", "-o", dir + "/e.npy"]] {
             let result = try runSkrrc(command)
             #expect(result.status == 1)
-            #expect(result.stderr.contains("n.skrr") && result.stderr.contains("format version 7 is newer than this runtime reads (version 1)"),
+            #expect(result.stderr.contains("n.skrr") && result.stderr.contains("format version 7 is newer than this runtime reads (version 2)"),
                     "\(result.stderr)")
         }
         FileManager.default.createFile(atPath: dir + "/cut.skrr", contents: contents(dir + "/t.skrr").prefix(5000))
@@ -227,7 +255,7 @@ import Testing
         let bad = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-o", "/tmp/x.bin"])
         #expect(bad.status == 64 && bad.stderr.contains("-o must name a runtime file (.skrr) or an IR file (.ir)"), "\(bad.stderr)")
         let dtype = try runSkrrc([TestPaths.fixture("t5-v1_1"), "--weight-dtype", "f8", "-o", "/tmp/x.skrr"])
-        #expect(dtype.status == 64 && dtype.stderr.contains("Please provide one of 'f32', 'f16' or 'bf16'"), "\(dtype.stderr)")
+        #expect(dtype.status == 64 && dtype.stderr.contains("Please provide one of 'f32', 'f16', 'bf16' or 'int8'"), "\(dtype.stderr)")
         let irDtype = try runSkrrc([TestPaths.fixture("t5-v1_1"), "--weight-dtype", "bf16", "-o", "/tmp/x.ir"])
         #expect(irDtype.status == 64, "\(irDtype.stderr)")
     }

@@ -99,8 +99,8 @@ func tensorIndex(_ m: UnsafeMutablePointer<Skrr__Manifest>, _ suffix: String) ->
 
     @Test func newerVersionIsRefusedClearly() {
         var f = Self.good
-        f.setU32(8, 2)
-        expectRefused(f, "header.format_version", "format version 2 is newer than this runtime reads (version 1)", "update")
+        f.setU32(8, 3)
+        expectRefused(f, "header.format_version", "format version 3 is newer than this runtime reads (version 2)", "update")
         f.resealHeader()
         expectRefused(f, "newer")
         var zero = Self.good

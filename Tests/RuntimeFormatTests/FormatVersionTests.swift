@@ -16,10 +16,17 @@ import Testing
         let bytes = try #require(FileManager.default.contents(atPath: path).map(Array.init))
         try #require(bytes.count >= 64, "file of \(bytes.count) bytes has no complete header")
         #expect(Array(bytes[0..<8]) == [0x89, 0x53, 0x4B, 0x52, 0x52, 0x0D, 0x0A, 0x1A], "magic")
+        // A file without int8 tensors stays version 1, which every runtime reads.
         #expect(littleEndian(bytes, at: 8, count: 4) == 1, "format_version")
         #expect(littleEndian(bytes, at: 12, count: 4) == 64, "header_size")
         #expect(littleEndian(bytes, at: 16, count: 8) == 64, "manifest_offset")
-        // What the runtime advertises is what it writes.
+    }
+
+    @Test func int8FilesAreVersion2() throws {
+        let path = try Compiled.file("t5-v1_1", dtype: .int8)
+        let bytes = try #require(FileManager.default.contents(atPath: path).map(Array.init))
+        #expect(littleEndian(bytes, at: 8, count: 4) == 2, "format_version")
+        // What the runtime advertises is the newest version it writes.
         #expect(littleEndian(bytes, at: 8, count: 4) == UInt64(SkrrRuntimeInfo.formatVersion))
     }
 }

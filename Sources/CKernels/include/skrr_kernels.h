@@ -17,9 +17,11 @@ void skrr_f32_to_bf16(const float *src, uint16_t *dst, size_t count);
 void skrr_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, const uint16_t *b, int ldb,
                     float *c, int ldc, int accumulate);
 
-/// Which 16-bit format a weight matrix is stored in (skrr_wgemm's half_kind).
+/// Which narrow format a weight matrix is stored in (skrr_wgemm's half_kind; SKRR_WEIGHT_I8 is
+/// skrr_wgemm_i8's, for skrr_wgemm_supported).
 #define SKRR_HALF_BF16 0
 #define SKRR_HALF_F16 1
+#define SKRR_WEIGHT_I8 2
 
 /// 1 when skrr_wgemm can run on this CPU for weights of `half_kind` (AVX2 and FMA; F16C too for
 /// f16), else 0: the caller then widens the weights itself (Runtime/Kernels/WidenedProduct.swift).
@@ -36,6 +38,13 @@ size_t skrr_wgemm_scratch_floats(void);
 /// skrr_wgemm_scratch_floats() floats. Only call when skrr_wgemm_supported(half_kind) returns 1.
 void skrr_wgemm(int m, int n, int k, const float *x, int ldx, const uint16_t *w, int ldw, int half_kind, float *c,
                 int ldc, int accumulate, float *scratch);
+
+/// skrr_wgemm for int8 weights with one f32 scale per row of W (`scales[n]`, per output channel):
+/// C (+)= X . (scale * W)^T, where each weight is widened to fl(q * scale[row]) while packing, so
+/// the result is that of skrr_wgemm's sums on the dequantized f32 matrix. Only call when
+/// skrr_wgemm_supported(SKRR_WEIGHT_I8) returns 1.
+void skrr_wgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w, int ldw, const float *scales,
+                   float *c, int ldc, int accumulate, float *scratch);
 
 /// dst[i] = src[i] rounded to bf16 and widened back to f32, exactly as skrr_f32_to_bf16 rounds
 /// (nearest, ties to even; NaN stays NaN; subnormals become signed zero). Any CPU (AVX2 when

@@ -119,7 +119,13 @@ typedef enum _Skrr__DType {
   /*
    * Integer tables (e.g. precomputed relative-position buckets).
    */
-  SKRR__DTYPE__DTYPE_I32 = 4
+  SKRR__DTYPE__DTYPE_I32 = 4,
+  /*
+   * Symmetric int8 with one f32 scale per row (Tensor.scales); format version
+   * 2. An element's value is fl(q * scale[row]) in f32, row = index along the
+   * outermost dimension. Only linear weights and the token embedding.
+   */
+  SKRR__DTYPE__DTYPE_I8 = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SKRR__DTYPE)
 } Skrr__DType;
 typedef enum _Skrr__SubBlockKind {
@@ -177,8 +183,9 @@ struct  Skrr__Manifest
 {
   ProtobufCMessage base;
   /*
-   * Version of this schema's semantics (1 for this file). A reader refuses a
-   * version it does not know instead of misinterpreting new fields.
+   * Version of this schema's semantics: 2 when a tensor is DTYPE_I8, else 1;
+   * equal to the container header's. A reader refuses a version it does not
+   * know instead of misinterpreting new fields.
    */
   uint32_t format_version;
   /*
@@ -402,10 +409,16 @@ struct  Skrr__Tensor
    * negligible across multi-GB files. Checked by `skrrc inspect --verify`.
    */
   uint64_t checksum;
+  /*
+   * DTYPE_I8 only (required there, absent otherwise): shape[0] little-endian
+   * f32 scales, one per row, finite and >= 0 (0 = a row of zeros), in the data
+   * section at a multiple of Manifest.alignment, with their own XXH64.
+   */
+  Skrr__Extent *scales;
 };
 #define SKRR__TENSOR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skrr__tensor__descriptor) \
-    , (char *)protobuf_c_empty_string, SKRR__DTYPE__DTYPE_UNSPECIFIED, 0,NULL, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, SKRR__DTYPE__DTYPE_UNSPECIFIED, 0,NULL, 0, 0, 0, NULL }
 
 
 /*

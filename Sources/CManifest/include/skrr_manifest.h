@@ -30,11 +30,11 @@
 extern "C" {
 #endif
 
-/* The format_version this code writes and understands. */
-#define SKRR_MANIFEST_FORMAT_VERSION 1u
+/* The newest format_version this code writes and understands. */
+#define SKRR_MANIFEST_FORMAT_VERSION 2u
 
 /* --- Constructors: malloc + the generated *__init(); NULL if out of memory. */
-Skrr__Manifest *skrr_manifest_new(void); /* format_version preset to 1 */
+Skrr__Manifest *skrr_manifest_new(void); /* format_version preset to 2; the writer lowers it to 1 without int8 tensors */
 Skrr__ModelHyper *skrr_model_hyper_new(void);
 Skrr__TokenId *skrr_token_id_new(uint32_t id);
 Skrr__Tensor *skrr_tensor_new(void);

@@ -46,8 +46,9 @@ struct ManifestReader {
         let heads = try heads(tensorCount: count)
         let tokenizer = try tokenizer(alignment: alignment)
         let preset = try preset(layers: hyper.layers)
-        try checkNoOverlap(tensors: table.tensors, extents: table.extents, tokenizerFiles: tokenizer.info)
-        let info = try info(alignment: alignment, extents: table.extents, tokenizerFiles: tokenizer.info, preset: preset)
+        try checkNoOverlap(tensors: table.tensors, extents: table.extents, scales: table.scales, tokenizerFiles: tokenizer.info)
+        let info = try info(alignment: alignment, extents: table.extents, scales: table.scales, tokenizerFiles: tokenizer.info,
+                            preset: preset)
         let program = EncoderProgram(
             spec: hyper.spec, tensors: table.tensors, embeddings: embeddings.weights, sharedPositionBias: embeddings.sharedBias,
             slots: slots, finalNorm: finalNorm, pooling: heads.pooling, projection: heads.projection, tokenizer: tokenizer.files)

@@ -94,8 +94,9 @@ package enum ManifestEnums {
 
     /// Weight dtypes only: the schema's I32 exists but never holds weights (the decoder says so).
     package static let dtype = ManifestEnum<WeightType, Skrr__DType>(
-        [(.f32, SKRR__DTYPE__DTYPE_F32), (.f16, SKRR__DTYPE__DTYPE_F16), (.bf16, SKRR__DTYPE__DTYPE_BF16)],
-        expected: "f32 (1), f16 (2) or bf16 (3)")
+        [(.f32, SKRR__DTYPE__DTYPE_F32), (.f16, SKRR__DTYPE__DTYPE_F16), (.bf16, SKRR__DTYPE__DTYPE_BF16),
+         (.int8, SKRR__DTYPE__DTYPE_I8)],
+        expected: "f32 (1), f16 (2), bf16 (3) or i8 (5)")
 
     /// The value is the sub-block's place in its block: 0 attention, 1 FFN (sub-block
     /// 2·block + value, the numbering slots and `ProgramSlot.source` use).

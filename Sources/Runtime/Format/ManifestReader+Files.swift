@@ -72,8 +72,10 @@ extension ManifestReader {
 
     /// Stored ranges may not overlap: the writer never shares bytes between entries, so an
     /// overlap means a forged or damaged table (re-used weights are one entry, not two).
-    func checkNoOverlap(tensors: [ProgramTensor], extents: [StoredExtent], tokenizerFiles: [TokenizerFileInfo]) throws {
+    func checkNoOverlap(tensors: [ProgramTensor], extents: [StoredExtent], scales: [StoredExtent?],
+                        tokenizerFiles: [TokenizerFileInfo]) throws {
         var ranges = zip(tensors.map(\.name), extents).map { (name: "'\($0)'", extent: $1) }
+        ranges += zip(tensors.map(\.name), scales).compactMap { name, extent in extent.map { (name: "'\(name)' scales", extent: $0) } }
         ranges += tokenizerFiles.compactMap { entry in entry.extent.map { (name: "tokenizer file \(entry.name)", extent: $0) } }
         ranges.sort { ($0.extent.offset, $0.extent.length) < ($1.extent.offset, $1.extent.length) }
         var previous: (name: String, extent: StoredExtent)?
@@ -86,7 +88,7 @@ extension ManifestReader {
     }
 
     /// What `skrrc inspect` shows besides the program (producer and provenance strings checked here).
-    func info(alignment: Int, extents: [StoredExtent], tokenizerFiles: [TokenizerFileInfo],
+    func info(alignment: Int, extents: [StoredExtent], scales: [StoredExtent?], tokenizerFiles: [TokenizerFileInfo],
               preset: (preset: PipelinePreset, output: OutputSelection)) throws -> RuntimeFileInfo {
         let prov = m.provenance?.pointee
         return RuntimeFileInfo(
@@ -94,6 +96,6 @@ extension ManifestReader {
             sourceModel: try string(prov?.source_model, "manifest.provenance.source_model"),
             passes: try string(prov?.passes, "manifest.provenance.passes"),
             paramsTotal: Int(clamping: prov?.params_total ?? 0), paramsKept: Int(clamping: prov?.params_kept ?? 0),
-            tensorExtents: extents, tokenizerFiles: tokenizerFiles, presetName: preset.preset.name, defaultOutput: preset.output)
+            tensorExtents: extents, scaleExtents: scales, tokenizerFiles: tokenizerFiles, presetName: preset.preset.name, defaultOutput: preset.output)
     }
 }

@@ -22,10 +22,12 @@ struct ManifestRoles {
 /// the embeddings, the final norm and the heads.
 extension ManifestReader {
     /// `manifest.tensors`: unique UTF-8 names, weight dtypes, sane shapes, lengths that match
-    /// them, aligned extents inside the data section.
-    func tensorTable(alignment: Int) throws -> (tensors: [ProgramTensor], extents: [StoredExtent]) {
+    /// them, aligned extents inside the data section; int8 tensors (format version 2) with their
+    /// row scales, each finite and ≥ 0.
+    func tensorTable(alignment: Int) throws -> (tensors: [ProgramTensor], extents: [StoredExtent], scales: [StoredExtent?]) {
         var tensors: [ProgramTensor] = []
         var extents: [StoredExtent] = []
+        var scales: [StoredExtent?] = []
         var names: Set<String> = []
         for i in 0..<m.n_tensors {
             guard let t = m.tensors[i]?.pointee else { throw fail("manifest.tensors[\(i)]", "is missing") }
@@ -33,7 +35,7 @@ extension ManifestReader {
             guard !name.isEmpty else { throw fail("manifest.tensors[\(i)].name", "is empty") }
             guard names.insert(name).inserted else { throw fail(name, "appears twice in the tensor table (tensor \(i))") }
             let table = ManifestEnums.dtype
-            if t.dtype == SKRR__DTYPE__DTYPE_I32 { throw fail(name, "dtype i32 cannot hold weights (expected f32, f16 or bf16)") }
+            if t.dtype == SKRR__DTYPE__DTYPE_I32 { throw fail(name, "dtype i32 cannot hold weights (expected f32, f16, bf16 or i8)") }
             guard let dtype = table.value(t.dtype) else {
                 throw fail(name, "unknown dtype \(t.dtype.rawValue) (expected \(table.expected))")
             }
@@ -47,9 +49,35 @@ extension ManifestReader {
                 throw fail(name, "\(dtype.rawValue)\(formatShape(shape.map { Int($0) })) needs \(overflow ? "too many" : String(expected)) bytes, but the tensor table says \(t.length)")
             }
             extents.append(try extent(offset: t.offset, length: t.length, checksum: t.checksum, name, alignment: alignment))
+            scales.append(try rowScales(t, dtype: dtype, rows: Int(shape[0]), name, alignment: alignment))
             tensors.append(ProgramTensor(name: name, dtype: dtype, shape: shape.map { Int($0) }))
         }
-        return (tensors, extents)
+        return (tensors, extents, scales)
+    }
+
+    /// An int8 tensor's scales: present exactly for int8 (which needs format version 2), one f32
+    /// per row, aligned, inside the data section, every value finite and ≥ 0.
+    func rowScales(_ t: Skrr__Tensor, dtype: WeightType, rows: Int, _ name: String, alignment: Int) throws -> StoredExtent? {
+        guard dtype.isScaled else {
+            if t.scales != nil { throw fail("\(name).scales", "only int8 tensors have row scales; this one is \(dtype.rawValue)") }
+            return nil
+        }
+        guard header.version >= 2 else {
+            throw fail(name, "dtype i8 needs format version 2, but the file says version \(header.version)")
+        }
+        guard let e = t.scales?.pointee else { throw fail("\(name).scales", "an int8 tensor needs its row scales; none are given") }
+        guard e.length == UInt64(rows) * 4 else {
+            throw fail("\(name).scales", "expected \(rows) f32 scales (\(rows * 4) bytes, one per row), got \(e.length) bytes")
+        }
+        let place = try extent(offset: e.offset, length: e.length, checksum: e.checksum, "\(name).scales", alignment: alignment)
+        let start = Int(header.dataOffset) + place.offset
+        for row in 0..<rows {
+            let value = Float(bitPattern: UInt32(littleEndian: file.loadUnaligned(fromByteOffset: start + row * 4, as: UInt32.self)))
+            guard value.isFinite && value >= 0 else {
+                throw fail("\(name).scales", "row \(row) has scale \(value) (expected a finite value ≥ 0); the file is corrupt")
+            }
+        }
+        return place
     }
 
     /// `manifest.sub_blocks`: each a known kind of a block that exists, with its weights; paired

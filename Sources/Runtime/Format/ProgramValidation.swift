@@ -94,6 +94,15 @@ public enum ProgramValidation {
             check(projection, "projection", RoleShapes(WeightShapes.projection(parameters))["weight"])
             if program.pooling == nil { problem("projection", "needs a pooling head") }
         }
+        // int8 only where the kernels expect row scales: the linear matrices and the token table.
+        let capable = program.int8CapableTensors
+        for (index, tensor) in program.tensors.enumerated() where tensor.dtype.isScaled {
+            if !capable.contains(index) {
+                problem(tensor.name, "is stored int8, but only linear weights and the token embedding may be (norms, biases, position tables and heads stay f32, f16 or bf16)")
+            } else if tensor.shape.count != 2 {
+                problem(tensor.name, "an int8 tensor needs 2 dimensions (rows that carry a scale each), got \(formatShape(tensor.shape))")
+            }
+        }
         guard problems.isEmpty else {
             throw SkrrError(file: file, key: problems.count == 1 ? firstKey : nil,
                             problems.count == 1 ? String(problems[0].dropFirst(firstKey!.count + 4)) : "\(problems.count) problems in the program",

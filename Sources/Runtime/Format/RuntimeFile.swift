@@ -1,4 +1,4 @@
-// The skrr runtime file (".skrr"), format version 1 — reader.
+// The skrr runtime file (".skrr"), format versions 1 and 2 — reader.
 //
 // One self-contained file holds a compiled text encoder: the lowered program, its weights, its
 // tokenizer and the pipeline preset it was compiled for. Full specification:
@@ -7,7 +7,8 @@
 //   offset  size  field
 //   ------  ----  -----------------------------------------------------------------------
 //        0     8  magic            89 53 4B 52 52 0D 0A 1A  ("\x89SKRR\r\n\x1a")
-//        8     4  format_version   u32; this reader knows 1 and refuses anything newer
+//        8     4  format_version   u32; this reader knows 1 and 2 (int8 tensors) and refuses
+//                                  anything newer
 //       12     4  header_size      u32; 64 in version 1
 //       16     8  manifest_offset  u64; 64 (the manifest follows the header)
 //       24     8  manifest_length  u64; bytes of the protobuf Manifest
@@ -103,6 +104,8 @@ public struct RuntimeFileInfo: Sendable {
     public var paramsKept: Int
     /// One per program tensor (same index).
     public var tensorExtents: [StoredExtent]
+    /// One per program tensor: where an int8 tensor's row scales lie (nil for other dtypes).
+    public var scaleExtents: [StoredExtent?]
     /// Tokenizer files: name, byte count, and where they lie (nil: inline in the manifest).
     public var tokenizerFiles: [(name: String, length: Int, extent: StoredExtent?)]
     public var presetName: String
@@ -157,9 +160,12 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
         return decoded
     }
 
-    public func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer {
-        let extent = info.tensorExtents[index]
-        return file.bytes((dataStart + extent.offset)..<(dataStart + extent.offset + extent.length))
+    public func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer { data(info.tensorExtents[index]) }
+
+    public func scales(ofTensor index: Int) -> UnsafeRawBufferPointer? { info.scaleExtents[index].map(data) }
+
+    private func data(_ extent: StoredExtent) -> UnsafeRawBufferPointer {
+        file.bytes((dataStart + extent.offset)..<(dataStart + extent.offset + extent.length))
     }
 
     /// Checks every tensor's checksum (the error lists every tensor that does not match), then
@@ -167,9 +173,12 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
     public func verify() throws {
         var problems: [String] = []
         for (index, extent) in info.tensorExtents.enumerated() {
-            let actual = XXH64.hash(bytes(ofTensor: index))
-            if actual != extent.checksum {
-                problems.append("'\(program.tensors[index].name)': expected xxh64 \(hex(extent.checksum)), got \(hex(actual)) (data bytes \(extent.offset)..<\(extent.offset + extent.length))")
+            for (part, extent) in [("", extent), (" (row scales)", info.scaleExtents[index])] {
+                guard let extent else { continue }
+                let actual = XXH64.hash(data(extent))
+                if actual != extent.checksum {
+                    problems.append("'\(program.tensors[index].name)'\(part): expected xxh64 \(hex(extent.checksum)), got \(hex(actual)) (data bytes \(extent.offset)..<\(extent.offset + extent.length))")
+                }
             }
         }
         if problems.isEmpty, let tokenizer = program.tokenizer {

@@ -55,6 +55,25 @@ public final class Interpreter {
         try BLAS.ensureLoaded()
         self.program = program
         self.weights = weights
+        try checkScales()
+    }
+
+    /// Every int8 tensor's row scales, as the kernels read them: one f32 per row, 4-byte aligned.
+    private func checkScales() throws {
+        for (index, tensor) in program.tensors.enumerated() where tensor.dtype.isScaled {
+            let rows = tensor.shape.first ?? 1
+            guard let scales = weights.scales(ofTensor: index) else {
+                throw SkrrError(key: tensor.name, "is stored int8 but its weights come without row scales")
+            }
+            guard scales.count == rows * 4, Int(bitPattern: scales.baseAddress) % 4 == 0 else {
+                throw SkrrError(key: tensor.name, "expects \(rows) aligned f32 row scales (\(rows * 4) bytes), got \(scales.count) bytes")
+            }
+        }
+    }
+
+    /// The row scales of int8 tensor `tensor` (checked at init).
+    func rowScales(_ tensor: Int) -> UnsafePointer<Float> {
+        weights.scales(ofTensor: tensor)!.baseAddress!.assumingMemoryBound(to: Float.self)
     }
 
     /// Runs the encoder. `layers` lists transformers-style `hidden_states` indices to return
@@ -126,7 +145,8 @@ public final class Interpreter {
                     throw SkrrError(key: "ids", "token id \(id) (sequence \(i / length), position \(i % length)) is outside the vocabulary of \(spec.vocabSize)")
                 }
                 let row = UnsafeRawBufferPointer(rebasing: tokenBytes[(Int(id) * rowBytes)..<(Int(id) * rowBytes + rowBytes)])
-                WeightConversion.toFloat(row, dtype: table.dtype, count: d, into: out.baseAddress! + i * d)
+                WeightConversion.toFloat(row, dtype: table.dtype, count: d, into: out.baseAddress! + i * d,
+                                         scale: table.dtype.isScaled ? rowScales(program.embeddings.token)[Int(id)] : 1)
             }
         }
         if let position = program.embeddings.position {
@@ -362,8 +382,18 @@ public final class Interpreter {
         if let cached = smallTensors[tensor] { return cached }
         let info = program.tensors[tensor]
         var out = [Float](repeating: 0, count: info.elementCount)
-        out.withUnsafeMutableBufferPointer {
-            WeightConversion.toFloat(weights.bytes(ofTensor: tensor), dtype: info.dtype, count: info.elementCount, into: $0.baseAddress!)
+        let bytes = weights.bytes(ofTensor: tensor)
+        out.withUnsafeMutableBufferPointer { out in
+            guard info.dtype.isScaled else {
+                WeightConversion.toFloat(bytes, dtype: info.dtype, count: info.elementCount, into: out.baseAddress!)
+                return
+            }
+            // Never for a valid program (ProgramValidation keeps small tensors float), but exact anyway.
+            let rows = info.shape.first ?? 1, width = info.elementCount / max(rows, 1), scales = rowScales(tensor)
+            for row in 0..<rows {
+                WeightConversion.toFloat(UnsafeRawBufferPointer(rebasing: bytes[(row * width)..<(row * width + width)]),
+                                         dtype: .int8, count: width, into: out.baseAddress! + row * width, scale: scales[row])
+            }
         }
         smallTensors[tensor] = out
         return out

@@ -2,8 +2,9 @@ import CKernels
 import SkrrSupport
 
 /// Linear layers: a weight matrix staged for multiplying in its stored dtype, and the product
-/// split over the workers. f32 weights multiply through OpenBLAS where they are mapped; bf16 and
-/// f16 weights through `HalfWeightProduct` (exact f32 products, no weight-sized scratch). Under
+/// split over the workers. f32 weights multiply through OpenBLAS where they are mapped; bf16, f16
+/// and int8 weights through `HalfWeightProduct` (exact f32 products of the stored values, int8
+/// scaled per row, no weight-sized scratch). Under
 /// `compute = .bf16`, bf16 weights go through the AVX-512 BF16 kernel, or without it through
 /// `HalfWeightProduct` on activations rounded to bf16 first.
 extension Interpreter {
@@ -50,9 +51,10 @@ extension Interpreter {
             matrix = .f32(stagedMatrix(layer.weight, buffer: buffer))
         case .bf16 where compute == .bf16 && skrr_bf16_supported() == 1 && Int(bitPattern: base) % 2 == 0:
             matrix = .bf16Compute(base.assumingMemoryBound(to: UInt16.self))
-        case .bf16, .f16:
+        case .bf16, .f16, .int8:
             let rounds = compute == .bf16 && info.dtype == .bf16 && Interpreter.bf16ComputeSupported
-            matrix = .half(base, info.dtype, halfWeightKernel.resolved(for: info.dtype, at: base), roundsInput: rounds)
+            matrix = .half(base, info.dtype, halfWeightKernel.resolved(for: info.dtype, at: base), roundsInput: rounds,
+                           scales: info.dtype.isScaled ? rowScales(layer.weight) : nil)
         }
         return StagedLinear(matrix: matrix, bias: layer.bias.map(floats), inWidth: inWidth, outWidth: outWidth)
     }

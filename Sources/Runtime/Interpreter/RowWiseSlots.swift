@@ -22,7 +22,7 @@ extension Interpreter {
         }
         return matrices.allSatisfy { layer in
             let info = program.tensors[layer.weight]
-            guard info.dtype == .bf16 || info.dtype == .f16 else { return false }
+            guard info.dtype == .bf16 || info.dtype == .f16 || info.dtype == .int8 else { return false }
             let base = weights.bytes(ofTensor: layer.weight).baseAddress!
             if info.dtype == .bf16 && compute == .bf16 && skrr_bf16_supported() == 1 { return false }
             return halfWeightKernel.resolved(for: info.dtype, at: base) == .packed

@@ -2,8 +2,8 @@ import CBLAS
 import CKernels
 import SkrrSupport
 
-/// How a linear layer whose weights are stored in bf16 or f16 computes exact f32 products
-/// (`Interpreter.halfWeightKernel`). Neither widens a whole matrix: the scratch is about 1–2 MB
+/// How a linear layer whose weights are stored in bf16, f16 or int8 computes exact f32 products
+/// of the stored values (`Interpreter.halfWeightKernel`; for int8, of fl(q · row scale)). Neither widens a whole matrix: the scratch is about 1–2 MB
 /// per worker whatever the layer (docs/openblas.md, "Half-precision weights").
 public enum HalfWeightKernel: String, Sendable, CaseIterable {
     /// Our packing GEMM (Sources/CKernels/widening_gemm.c): weights are widened while they are
@@ -29,13 +29,13 @@ public enum HalfWeightKernel: String, Sendable, CaseIterable {
     /// The kernel that runs for weights of `dtype` at `address`: `packed` needs the CPU features
     /// and 2-byte-aligned weights, and falls back to `panels` without them.
     func resolved(for dtype: WeightType, at address: UnsafeRawPointer) -> HalfWeightKernel {
-        guard self == .packed, Int(bitPattern: address) % 2 == 0 else { return .panels }
+        guard self == .packed, Int(bitPattern: address) % dtype.byteSize == 0 else { return .panels }
         return skrr_wgemm_supported(HalfWeightProduct.halfKind(dtype)) == 1 ? .packed : .panels
     }
 }
 
 /// `C[rows × columns] (+)= X · Wᵀ` for the columns `columns` of a weight matrix W stored
-/// `[out, in]` in bf16 or f16, on the calling thread. Products are exact (widening is exact) and
+/// `[out, in]` in bf16, f16 or int8 (with `scales`, one per row of W), on the calling thread. Products are exact (widening is exact) and
 /// summed in f32; the order of the sums differs from a whole-matrix sgemm. Callers split the
 /// columns over threads, each with its own scratch.
 enum HalfWeightProduct {
@@ -63,16 +63,28 @@ enum HalfWeightProduct {
         return ranges.map { ($0.lowerBound * granule)..<min(columns, $0.upperBound * granule) }
     }
 
-    static func halfKind(_ dtype: WeightType) -> Int32 { dtype == .f16 ? SKRR_HALF_F16 : SKRR_HALF_BF16 }
+    static func halfKind(_ dtype: WeightType) -> Int32 {
+        switch dtype {
+        case .f16: return SKRR_HALF_F16
+        case .int8: return SKRR_WEIGHT_I8
+        case .bf16, .f32: return SKRR_HALF_BF16
+        }
+    }
 
-    /// `kernel` must be `resolved` for these weights; `scratch` holds `scratchCount(kernel)` floats.
+    /// `kernel` must be `resolved` for these weights; `scratch` holds `scratchCount(kernel)` floats;
+    /// `scales` (every row of W's) is given exactly when `dtype` is int8.
     static func multiply(_ kernel: HalfWeightKernel, x: UnsafePointer<Float>, rows: Int, depth: Int,
-                         weights: UnsafeRawPointer, dtype: WeightType, columns: Range<Int>, into c: UnsafeMutablePointer<Float>,
-                         ldc: Int, accumulate: Bool, scratch: UnsafeMutablePointer<Float>) {
+                         weights: UnsafeRawPointer, dtype: WeightType, scales: UnsafePointer<Float>? = nil, columns: Range<Int>,
+                         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, scratch: UnsafeMutablePointer<Float>) {
         precondition(dtype != .f32, "f32 weights multiply through OpenBLAS directly")
+        precondition((scales != nil) == dtype.isScaled, "int8 weights, and only they, come with row scales")
         guard !columns.isEmpty, rows > 0 else { return }
         let rowBytes = depth * dtype.byteSize
         switch kernel {
+        case .packed where dtype == .int8:
+            skrr_wgemm_i8(Int32(rows), Int32(columns.count), Int32(depth), x, Int32(depth),
+                          (weights + columns.lowerBound * rowBytes).assumingMemoryBound(to: Int8.self), Int32(depth),
+                          scales! + columns.lowerBound, c + columns.lowerBound, Int32(ldc), accumulate ? 1 : 0, scratch)
         case .packed:
             skrr_wgemm(Int32(rows), Int32(columns.count), Int32(depth), x, Int32(depth),
                        (weights + columns.lowerBound * rowBytes).assumingMemoryBound(to: UInt16.self), Int32(depth),
@@ -85,7 +97,7 @@ enum HalfWeightProduct {
                     for row in 0..<count {
                         let source = weights + (first + row) * rowBytes + start * dtype.byteSize
                         WeightConversion.toFloat(UnsafeRawBufferPointer(start: source, count: width * dtype.byteSize), dtype: dtype,
-                                                 count: width, into: scratch + row * width)
+                                                 count: width, into: scratch + row * width, scale: scales?[first + row] ?? 1)
                     }
                     BLAS.sgemm(m: rows, n: count, k: width, a: x + start, lda: depth, b: scratch, ldb: width, transposeB: true,
                                c: c + first, ldc: ldc, beta: accumulate || start > 0 ? 1 : 0)

@@ -4,10 +4,11 @@ import CKernels
 enum StagedMatrix {
     /// f32 (mapped, or a copy of a misaligned matrix): OpenBLAS sgemm.
     case f32(UnsafePointer<Float>)
-    /// bf16 or f16 as stored, multiplied exactly by `kernel` (HalfWeightProduct); with
-    /// `roundsInput`, the activations are rounded to bf16 first (`compute = .bf16` without
-    /// AVX-512 BF16: the same arithmetic as its kernel, sums in another order).
-    case half(UnsafeRawPointer, WeightType, HalfWeightKernel, roundsInput: Bool)
+    /// bf16, f16 or int8 (with its row scales) as stored, multiplied exactly by `kernel`
+    /// (HalfWeightProduct); with `roundsInput`, the activations are rounded to bf16 first
+    /// (`compute = .bf16` without AVX-512 BF16: the same arithmetic as its kernel, sums in
+    /// another order).
+    case half(UnsafeRawPointer, WeightType, HalfWeightKernel, roundsInput: Bool, scales: UnsafePointer<Float>? = nil)
     /// bf16 as stored, for the AVX-512 BF16 kernel (`compute = .bf16`: activations rounded).
     case bf16Compute(UnsafePointer<UInt16>)
 }
@@ -37,7 +38,7 @@ struct LinearProduct {
                                c, Int32(outWidth), accumulate ? 1 : 0)
                 if let bias { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bias, count: outWidth) } }
             }
-        case let .half(w, dtype, kernel, roundsInput):
+        case let .half(w, dtype, kernel, roundsInput, scales):
             var input = input
             if roundsInput {
                 let rounded = workspace.roundedInput.reserve(rows * inWidth)
@@ -53,7 +54,7 @@ struct LinearProduct {
             let scratch = (0..<min(ranges.count, workers)).map { workspace.packing($0).reserve(count) }
             Parallel.forEach(ranges.count, workers: workers) { piece, worker in
                 let columns = ranges[piece]
-                HalfWeightProduct.multiply(kernel, x: input, rows: rows, depth: inWidth, weights: w, dtype: dtype,
+                HalfWeightProduct.multiply(kernel, x: input, rows: rows, depth: inWidth, weights: w, dtype: dtype, scales: scales,
                                            columns: columns, into: out, ldc: outWidth, accumulate: accumulate,
                                            scratch: scratch[worker])
                 if let bias {

@@ -19,29 +19,43 @@ public final class MatrixProduct {
 
     /// `out[rows × outWidth] ← input[rows × inWidth] · Wᵀ`, or `out +=` it when `accumulate`, for W
     /// `[outWidth, inWidth]` stored as `dtype` in `weight` (little-endian, as mapped from a file;
-    /// any alignment). Sums are f32 in another order than a naive loop's, so results may differ
-    /// from one in the last bits.
+    /// any alignment). int8 weights need `scales`, one f32 per row of W (W's value is fl(q · scale)).
+    /// Sums are f32 in another order than a naive loop's, so results may differ from one in the
+    /// last bits.
     public func multiply(_ input: UnsafePointer<Float>, rows: Int, weight: UnsafeRawBufferPointer, dtype: WeightType,
-                         outWidth: Int, inWidth: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool = false) throws {
+                         scales: UnsafeRawBufferPointer? = nil, outWidth: Int, inWidth: Int, into out: UnsafeMutablePointer<Float>,
+                         accumulate: Bool = false) throws {
         guard rows >= 0, outWidth > 0, inWidth > 0 else {
             throw SkrrError(key: "shape", "expects rows >= 0 and positive widths, got \(rows) x \(inWidth) -> \(outWidth)")
         }
         guard weight.count == outWidth * inWidth * dtype.byteSize else {
             throw SkrrError(key: "weight", "a [\(outWidth), \(inWidth)] \(dtype.rawValue) matrix is \(outWidth * inWidth * dtype.byteSize) bytes, got \(weight.count)")
         }
+        guard (scales != nil) == dtype.isScaled else {
+            throw SkrrError(key: "scales", dtype.isScaled ? "an int8 matrix needs its row scales" : "only int8 matrices have row scales")
+        }
+        var rowScales: [Float] = []
+        if let scales {
+            guard scales.count == outWidth * 4 else {
+                throw SkrrError(key: "scales", "expects \(outWidth) f32 values (\(outWidth * 4) bytes), got \(scales.count) bytes")
+            }
+            rowScales = (0..<outWidth).map { Float(bitPattern: UInt32(littleEndian: scales.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
         guard rows > 0 else { return }
-        BLAS.singleThreaded {
+        rowScales.withUnsafeBufferPointer { rowScales in BLAS.singleThreaded {
             let product = LinearProduct(workers: threads, workspace: workspace)
             let base = weight.baseAddress!
             let matrix: StagedMatrix
             switch dtype {
             case .f32 where Int(bitPattern: base) % 4 == 0: matrix = .f32(base.assumingMemoryBound(to: Float.self))
             case .f32: matrix = .f32(product.alignedCopy(weight, count: outWidth * inWidth, buffer: 0))
-            case .bf16, .f16: matrix = .half(base, dtype, halfWeightKernel.resolved(for: dtype, at: base), roundsInput: false)
+            case .bf16, .f16, .int8:
+                matrix = .half(base, dtype, halfWeightKernel.resolved(for: dtype, at: base), roundsInput: false,
+                               scales: dtype.isScaled ? rowScales.baseAddress : nil)
             }
             product.multiply(input, rows: rows, matrix, bias: nil, inWidth: inWidth, outWidth: outWidth, into: out,
                              accumulate: accumulate)
-        }
+        } }
     }
 
     /// `input[rows × inWidth] · Wᵀ (+ bias)` as a new array, on the calling thread.

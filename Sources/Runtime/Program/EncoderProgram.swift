@@ -222,4 +222,12 @@ public struct TokenizerFiles: Equatable, Sendable {
 /// folder) or over the runtime file's mmap; never copies whole weights.
 public protocol WeightSource: Sendable {
     func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer
+    /// The f32 row scales of an `int8` tensor (4 bytes per row of its outermost dimension, as
+    /// stored: little-endian, 4-byte aligned); nil for every other tensor.
+    func scales(ofTensor index: Int) -> UnsafeRawBufferPointer?
+}
+
+extension WeightSource {
+    /// Sources that only hold float tensors (checkpoints) have no scales.
+    public func scales(ofTensor index: Int) -> UnsafeRawBufferPointer? { nil }
 }
