@@ -32,11 +32,11 @@ public enum CompileJob {
 
     static func compile(_ options: CompileOptions, _ distribution: Distribution?) throws -> Outcome {
         let started = ProgressBar.now()
-        let imported = try ModelImporter.importModel(at: options.model, encoder: options.encoder)
+        let imported = try CompileInput.load(options)
         try OutputPaths.check(outputs: options.outputs, inputs: imported.inputFiles + options.otherInputs)
         try TokenizerCheck.check(imported.ir, writesRuntimeFile: options.out?.hasSuffix(".skrr") == true,
                                  allowMissing: options.noTokenizer)
-        if options.weightCheck { try WeightScan.check(imported) }
+        if options.weightCheck { try imported.scanWeights() }
         var manager = try options.passManager(parameters: imported.ir.sourceParameters)
         manager.instrumentations.append(ProgressBars())
         if options.verifyEach { manager.instrumentations.append(VerifyEachPass()) }

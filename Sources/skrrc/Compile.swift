@@ -12,14 +12,16 @@ struct Compile: ParsableCommand {
         discussion: """
             MODEL is a .safetensors file with config.json beside it, a *.safetensors.index.json \
             (sharded), a model folder with config.json, or a diffusers pipeline folder \
-            (model_index.json with text_encoder*/ and tokenizer*/; pick one with --encoder).
+            (model_index.json with text_encoder*/ and tokenizer*/; pick one with --encoder), \
+            or an IR file (.ir) as skrrc wrote it, e.g. a pruned one to write again as a runtime \
+            file in another --weight-dtype without searching again.
             -O prune runs skip-search, reuse-rewrite and dead-weight-elim (--method picks a \
             baseline instead). Discrepancy is measured on calibration prompts: 64 of the built-in \
             long prompts (like the captions T2I users write, as the Skrr paper calibrates) unless \
             --calib and --calib-size say otherwise (Sources/Driver/Prompts/NOTICE).
             """)
 
-    @Argument(help: "The model: .safetensors file, *.safetensors.index.json, or folder.")
+    @Argument(help: "The model: .safetensors file, *.safetensors.index.json, folder, or .ir file.")
     var model: String
 
     @Option(name: .long, help: "In a diffusers pipeline folder, the text encoder to use (e.g. text_encoder_3).")

@@ -37,6 +37,27 @@ import Testing
         // A second compile is byte-identical.
         try compile(fixture, prune, out: dir + "/y.skrr")
         #expect(contents(dir + "/x.skrr") == contents(dir + "/y.skrr"))
+        // The pruned IR compiles to the same runtime file without searching again.
+        let fromIR = try runSkrrc([dir + "/x.ir", "-o", dir + "/z.skrr"])
+        #expect(fromIR.status == 0, "\(fromIR.stderr)")
+        try run(dir + "/z.skrr", ids, out: dir + "/e.npy")
+        #expect(contents(dir + "/e.npy") == contents(dir + "/a.npy"))
+    }
+
+    /// An IR file as the compile input: written again in another dtype, refused as its own
+    /// output, and --encoder (a pipeline-folder option) refused with it.
+    @Test func irFileIsACompileInput() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        try compile("t5-trained", ["-O", "prune", "--sparsity", "0.3", "--calib-size", "8"], out: dir + "/p.ir")
+        let int8 = try runSkrrc([dir + "/p.ir", "--weight-dtype", "int8", "-o", dir + "/p.skrr"])
+        #expect(int8.status == 0, "\(int8.stderr)")
+        let inspect = try runSkrrc(["inspect", dir + "/p.skrr"])
+        let skipped = String(decoding: contents(dir + "/p.ir"), as: UTF8.self).components(separatedBy: " skip").count - 1
+        #expect(skipped > 0 && inspect.stdout.contains("\(skipped) skipped") && inspect.stdout.contains("int8:"), "\(inspect.stdout)")
+        let same = try runSkrrc([dir + "/p.ir", "-o", dir + "/p.ir"])
+        #expect(same.status != 0 && same.stderr.contains("p.ir"), "\(same.stderr)")
+        let encoder = try runSkrrc([dir + "/p.ir", "--encoder", "text_encoder", "-o", dir + "/q.skrr"])
+        #expect(encoder.status == 1 && encoder.stderr.contains("an IR file holds one encoder"), "\(encoder.stderr)")
     }
 
     /// The tensors that components which still run name in a printed IR: what a runtime file must

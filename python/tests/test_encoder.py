@@ -100,6 +100,12 @@ class ParityWithTheCommandLine(unittest.TestCase):
         expected = self.cli(path, "--prompt", PROMPTS[0], "--compute", "bf16")
         self.assertIdentical(expected, skrr.Encoder(path).encode(PROMPTS[0], compute="bf16"))
 
+    def test_int8_runtime_file_matches_the_command_line(self):
+        path = self.tmp / "int8.skrr"
+        skrrc(FIXTURES / "t5-deep", "--weight-dtype", "int8", "-o", path)
+        expected = self.cli(path, *[a for p in PROMPTS for a in ("--prompt", p)])
+        self.assertIdentical(expected, skrr.Encoder(path).encode(PROMPTS))
+
 
 class ErrorsAreExceptions(unittest.TestCase):
     def assertRefused(self, fragment, call):
