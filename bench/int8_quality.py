@@ -17,6 +17,7 @@ Sparsity 0 rows are the dense model stored each way. Also reported: the relative
 held-out hidden states against the f32 program with the same schedule.
 
     python3 bench/int8_quality.py --skrrc .build/release/skrrc --fixture t5-trained --fixture t5-deep
+    python3 bench/int8_quality.py --families    # relative error of each fixture family, dense
 """
 import argparse, json, os, re, shutil, subprocess, sys
 import numpy as np
@@ -85,15 +86,38 @@ def with_schedule(ir_text, pruned_text):
     return pattern.sub(lambda _: pattern.search(pruned_text).group(0), ir_text)
 
 
+def family_errors(skrrc, out):
+    """Relative error of the held-out hidden states of each fixture stored int8 (and bf16), dense,
+    against the f32 model folder: `--families`."""
+    families = ["t5-v1_1", "t5-v1_1-bf16", "t5-relu", "t5-full", "umt5", "clip", "clip-proj", "bert", "t5-trained", "t5-deep"]
+    os.makedirs(out, exist_ok=True)
+    print("| fixture | weights | int8 / f32 file bytes | rel. error bf16 | rel. error int8 |")
+    print("|---|---|---|---|---|")
+    for fixture in families:
+        folder = os.path.join(ROOT, "fixtures", fixture)
+        reference = encode(skrrc, folder, os.path.join(out, fixture + "-reference"))
+        sizes, errors = {}, {}
+        for dtype in ["f32", "bf16", "int8"]:
+            path = os.path.join(out, f"{fixture}-{dtype}.skrr")
+            run([skrrc, folder, "--weight-dtype", dtype, "-o", path])
+            sizes[dtype] = os.path.getsize(path)
+            errors[dtype] = relative_error(reference, encode(skrrc, path, os.path.join(out, f"{fixture}-{dtype}")))
+        kind = "trained" if fixture in ("t5-trained", "t5-deep") else "random"
+        print(f"| {fixture} | {kind} | {sizes['int8'] / sizes['f32']:.3f} | {errors['bf16']:.4f} | {errors['int8']:.4f} |")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--skrrc", default=os.path.join(ROOT, ".build/release/skrrc"))
-    p.add_argument("--fixture", action="append", required=True)
+    p.add_argument("--fixture", action="append", default=[])
+    p.add_argument("--families", action="store_true", help="only the per-family relative errors of dense int8 files")
     p.add_argument("--sparsity", type=float, action="append")
     p.add_argument("--beam", type=int, default=1)
     p.add_argument("--calib-size", type=int, default=32)
     p.add_argument("--out", default=os.path.join(ROOT, "bench/out/int8-quality"))
     args = p.parse_args()
+    if args.families:
+        return family_errors(args.skrrc, os.path.join(args.out, "families"))
     sparsities = args.sparsity or [0.25, 0.33, 0.40]
     rows = []
     for fixture in args.fixture:

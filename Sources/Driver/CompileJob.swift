@@ -65,7 +65,7 @@ public enum CompileJob {
         if let out = options.out, out.hasSuffix(".skrr") {
             try writeRuntimeFile(result, pipeline: manager.pipeline, options: options, to: out)
         } else if let out = options.out {
-            try AtomicFile.write(out, bytes: Array(text.utf8))
+            try AtomicFile.write(out, bytes: Array(IRPrinter.print(IRFiles.relocatingRoot(result, writtenTo: out)).utf8))
         }
         if options.emitIR { StandardStreams.out(text) }
 

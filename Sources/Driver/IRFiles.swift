@@ -29,6 +29,16 @@ public enum IRFiles {
         return resolved
     }
 
+    /// The model as an IR file at `path` must say it: a relative `root` (relative to the working
+    /// directory, as the command line gave it) rewritten relative to the IR file's folder, which
+    /// is how readers resolve it (`resolvingRoot`). `--emit-ir` prints the root as given.
+    public static func relocatingRoot(_ model: ModelIR, writtenTo path: String) -> ModelIR {
+        guard !model.root.hasPrefix("/") else { return model }
+        var relocated = model
+        relocated.root = FileSystem.relativePath(model.root, from: FileSystem.dirname(path))
+        return relocated
+    }
+
     /// How messages name the input.
     public static func sourceName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
 }

@@ -46,6 +46,33 @@ public enum FileSystem {
         return String(path[..<slash])
     }
 
+    /// `path` relative to the folder `base` (both absolute, or both relative to the working
+    /// directory), lexically: "." and ".." are resolved on the text, symlinks are not followed.
+    /// Used so a file that names another by a relative path can be written anywhere.
+    public static func relativePath(_ path: String, from base: String) -> String {
+        func components(_ p: String) -> [String] {
+            let absolute = p.hasPrefix("/") ? p : join(workingDirectory(), p)
+            var parts: [String] = []
+            for part in absolute.split(separator: "/") where part != "." {
+                if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(String(part)) }
+            }
+            return parts
+        }
+        let target = components(path), from = components(base)
+        var common = 0
+        while common < min(target.count, from.count) && target[common] == from[common] { common += 1 }
+        let up = Array(repeating: "..", count: from.count - common)
+        let parts = up + target[common...]
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// The process's working directory ("." if it cannot be read).
+    public static func workingDirectory() -> String {
+        guard let raw = getcwd(nil, 0) else { return "." }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
     public static func basename(_ path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }

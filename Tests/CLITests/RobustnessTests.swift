@@ -137,6 +137,26 @@ import Testing
         #expect(try runSkrrc(["opt", dir + "/m.ir"]).stdout.contains("root \"t5-v1_1\""))
     }
 
+    /// A model given by a relative path and an IR file written into another folder: the written
+    /// root is relative to the IR file's folder, so the IR runs from anywhere (it did not: the
+    /// root was written as typed, relative to the working directory, and then read relative to
+    /// the IR file's folder).
+    @Test func anIRWrittenElsewhereKeepsFindingItsModel() throws {
+        let model = try FixtureFacts.copy("t5-v1_1")
+        let dir = URL(fileURLWithPath: model).deletingLastPathComponent().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/out/sub", withIntermediateDirectories: true)
+        let write = try runCommand("/bin/sh", ["-c", "cd '\(dir)' && '\(TestPaths.skrrcBinary)' ./t5-v1_1 -o out/sub/m.ir"])
+        #expect(write.status == 0, "\(write.stderr)")
+        let text = try String(contentsOfFile: dir + "/out/sub/m.ir", encoding: .utf8)
+        #expect(text.contains("root \"../../t5-v1_1\""), "\(text.prefix(300))")
+        let fromIR = try runSkrrc(["run", dir + "/out/sub/m.ir", "--prompt", "a cat", "-o", dir + "/ir.npy"])
+        #expect(fromIR.status == 0, "\(fromIR.stderr)")
+        let fromModel = try runSkrrc(["run", model, "--prompt", "a cat", "-o", dir + "/model.npy"])
+        #expect(try Self.md5(dir + "/ir.npy") == Self.md5(dir + "/model.npy"))
+        #expect(fromModel.status == 0)
+    }
+
     // MARK: run scans weights as compile does
 
     @Test func runRefusesANaNWeight() throws {
