@@ -3,7 +3,7 @@
 # dense bf16 file, the dense int8 file and a 40 % pruned int8 file, and `skrrc run` on one
 # 128-token prompt (wall time and peak RSS under /usr/bin/time -v, each run twice: cold after the
 # file's pages are dropped, then warm) for the bf16 file (exact, and --compute bf16) and the int8
-# files.
+# files, and --compute int8 on the int8 files.
 #
 # The 40 % schedule skips blocks 12-21 whole (attention and FFN: 40.5 % of the parameters). It is
 # chosen by hand, not searched: a Skrr search at this size is issue 10's work, and on random
@@ -67,9 +67,16 @@ measure dense-bf16-compute-bf16 "$OUT/dense-bf16.skrr" --compute bf16
 measure dense-int8 "$OUT/dense-int8.skrr"
 measure pruned40-int8 "$OUT/pruned40-int8.skrr"
 measure pruned40-bf16-compute-bf16 "$OUT/pruned40-bf16.skrr" --compute bf16
+measure dense-int8-compute-int8 "$OUT/dense-int8.skrr" --compute int8
+measure pruned40-int8-compute-int8 "$OUT/pruned40-int8.skrr" --compute int8
 python3 - "$OUT" <<'EOF'
 import numpy as np, sys
 out = sys.argv[1]
 a, b = np.load(f"{out}/dense-bf16-exact.npy"), np.load(f"{out}/dense-int8.npy")
-print(f"dense int8 vs dense bf16 (exact), one 128-token prompt: relative error {np.linalg.norm(b - a) / np.linalg.norm(a):.4f}")
+err = lambda x, y: np.linalg.norm(x - y) / np.linalg.norm(y)
+print(f"dense int8 vs dense bf16 (exact), one 128-token prompt: relative error {err(b, a):.4f}")
+c = np.load(f"{out}/dense-bf16-compute-bf16.npy")
+print(f"dense bf16 --compute bf16 vs dense bf16 (exact): relative error {err(c, a):.4f}")
+d = np.load(f"{out}/dense-int8-compute-int8.npy")
+print(f"dense int8 --compute int8 vs dense bf16 (exact): relative error {err(d, a):.4f}; vs dense int8 (exact): {err(d, b):.4f}")
 EOF

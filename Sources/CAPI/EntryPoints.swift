@@ -59,7 +59,7 @@ struct EncodeSettings {
             self.output = parsed
         }
         if let text = string(compute) {
-            guard let parsed = ComputePrecision(rawValue: text) else { throw SkrrError(key: "compute", "expected f32 or bf16, got '\(text)'") }
+            guard let parsed = ComputePrecision(rawValue: text) else { throw SkrrError(key: "compute", "expected f32, bf16 or int8, got '\(text)'") }
             self.compute = parsed
         }
         if maxTokens != 0 {

@@ -73,6 +73,9 @@ public struct CompileOptions: Sendable {
         if beam < 1 { throw UsageError("--beam must be at least 1") }
         if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
         if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
+        if calibration.searchCompute == .int8 {
+            throw UsageError("--search-compute int8 is not supported: int8 compute needs int8-stored weights, and a search scores the model's own (use f32 or bf16)")
+        }
         if let reuseFolds, reuseFolds < 1 { throw UsageError("--reuse-folds must be at least 1 (1: the plain rule), got \(reuseFolds)") }
         if reuseFolds != nil && passes != nil {
             throw UsageError("--reuse-folds applies to -O prune; with --passes write it as reuse-rewrite{folds=K}")

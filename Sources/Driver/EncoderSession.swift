@@ -112,12 +112,20 @@ public final class EncoderSession {
         if compute == .bf16 && !Interpreter.bf16ComputeSupported {
             throw SkrrError(key: "--compute bf16", "this CPU has neither AVX-512 BF16 nor AVX2 with FMA; use --compute f32")
         }
+        if compute == .int8 && !program.tensors.contains(where: { $0.dtype == .int8 }) {
+            throw SkrrError(key: "--compute int8", "this model stores no int8 weights (\(Self.dtypeSummary(program))); compile it with --weight-dtype int8 -o FILE.skrr")
+        }
         var layers: [Int] = []
         if case let .layer(n) = output { layers = [n] }
         interpreter.maxTokens = maxTokens
         interpreter.compute = compute
         let result = try interpreter.run(batch, layers: layers)
         return Self.arrays(result, output: output, blocks: program.blockCount)
+    }
+
+    /// The weight dtypes a program stores, for messages ("bf16, f32").
+    static func dtypeSummary(_ program: EncoderProgram) -> String {
+        Set(program.tensors.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
     }
 
     static func arrays(_ result: EncoderOutput, output: OutputSelection, blocks: Int) -> [NamedArray] {

@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file: .npy or .safetensors.")
     var out: String
 
-    @Option(name: .long, help: "f32 (default: exact products of the stored weights) | bf16 (bf16-stored weights multiply in bf16 on AVX-512 BF16: about twice as fast, ~3 significant digits).")
+    @Option(name: .long, help: "f32 (default: exact products of the stored weights) | bf16 (bf16-stored weights multiply in bf16 on AVX-512 BF16: about twice as fast, ~3 significant digits) | int8 (int8-stored weights against activations quantized per token, exact int32 sums on AVX-512 VNNI; opt-in, errors in BENCHMARKS.md).")
     var compute: ComputePrecision = .f32
 
     @Option(name: .long, parsing: .unconditional, help: "Tokens a sequence may have (default \(ResourceLimits.defaultTokensPerSequence); attention keeps heads × tokens² floats, docs/limits.md).")

@@ -79,12 +79,12 @@ import Testing
         #expect(try readNPY(dir + "/e.npy").shape == [1, 77, 40])
     }
 
-    /// --compute takes f32 or bf16; anything else is a usage error, on any CPU.
+    /// --compute takes f32, bf16 or int8; anything else is a usage error, on any CPU.
     @Test func computeOptionRefusesOtherPrecisions() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let bad = try runSkrrc(["run", TestPaths.fixture("t5-v1_1-bf16"), "--ids", "5 1", "--compute", "f16", "-o", dir + "/x.npy"])
         #expect(bad.status == 64)
-        #expect(bad.stderr.contains("The value 'f16' is invalid for '--compute <compute>'. Please provide one of 'f32' and 'bf16'"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("The value 'f16' is invalid for '--compute <compute>'. Please provide one of 'f32', 'bf16' or 'int8'"), "\(bad.stderr)")
     }
 
     /// --compute bf16 runs bf16-stored weights in bf16 (close to, not equal to, the exact

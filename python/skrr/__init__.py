@@ -65,7 +65,8 @@ class Encoder:
     def encode(self, prompts, output=None, compute="f32", max_tokens=0):
         """Encodes a prompt or a list of prompts; returns {name: numpy array} with diffusers'
         argument names. output: "hidden", "pooled", "projected", "layer:N" or None (what the
-        runtime file stores, else hidden)."""
+        runtime file stores, else hidden). compute: "f32" (exact), "bf16" (bf16-stored weights)
+        or "int8" (int8-stored weights, activations quantized per token), as skrrc run --compute."""
         if isinstance(prompts, str):
             prompts = [prompts]
         encoded = [_text(p) for p in prompts]

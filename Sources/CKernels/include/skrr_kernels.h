@@ -52,4 +52,35 @@ void skrr_wgemm_i8(int m, int n, int k, const float *x, int ldx, const int8_t *w
 /// AVX-512 BF16.
 void skrr_round_to_bf16_f32(const float *src, float *dst, size_t count);
 
+/// `--compute int8` (int8_gemm.c). 1 when this CPU runs skrr_i8_gemm with AVX-512 VNNI, else 0
+/// (it then runs a portable loop with bit-identical results, much slower).
+int skrr_i8_vnni_supported(void);
+
+/// Bytes per quantized activation row for depth k: k rounded up to a multiple of 4.
+int skrr_i8_quantized_stride(int k);
+
+/// Quantizes each of m rows of X (k floats, leading dimension ldx) to int8 with its own scale:
+/// scales[r] = amax / 127 and q = round-half-even(x * (127 / amax)) clamped to +-127, stored as
+/// q + 128 in q[r * ldq ...] (ldq >= skrr_i8_quantized_stride(k); the padding holds 128, i.e. 0).
+/// A zero row gets scale 0; a row holding NaN or infinity gets scale NaN (its outputs are NaN).
+void skrr_i8_quantize_rows(int m, int k, const float *x, int ldx, uint8_t *q, int ldq, float *scales);
+
+/// Bytes of scratch one skrr_i8_gemm call needs for depth k (a packed 48-row panel of W). Each
+/// concurrent call needs its own.
+size_t skrr_i8_gemm_scratch_bytes(int k);
+
+/// C[m x n] (+)= dequantized: C[r][j] = fl(fl(acc) * fl(xscales[r] * wscales[j])) where acc =
+/// sum over i of (xq[r][i] - 128) * w[j][i], exact in int32. xq comes from skrr_i8_quantize_rows;
+/// W is [n x k] int8 with one scale per row. The same outputs on every CPU and for any split of m
+/// or n.
+void skrr_i8_gemm(int m, int n, int k, const uint8_t *xq, int ldq, const float *xscales, const int8_t *w, int ldw,
+                  const float *wscales, float *c, int ldc, int accumulate, void *scratch);
+
+/// skrr_i8_quantize_rows's portable loop (the AVX-512 one must give the same codes and scales).
+void skrr_i8_quantize_rows_reference(int m, int k, const float *x, int ldx, uint8_t *q, int ldq, float *scales);
+
+/// skrr_i8_gemm's portable loop, for tests to compare the VNNI kernel against.
+void skrr_i8_gemm_reference(int m, int n, int k, const uint8_t *xq, int ldq, const float *xscales, const int8_t *w,
+                            int ldw, const float *wscales, float *c, int ldc, int accumulate);
+
 #endif

@@ -65,7 +65,7 @@ int64_t skrr_encoder_max_length(const skrr_encoder *encoder);
 int64_t skrr_encoder_width(const skrr_encoder *encoder);
 
 /* Encodes `count` UTF-8 prompts. output: "hidden", "pooled", "projected", "layer:N" or NULL
- * (what the runtime file stores, else hidden). compute: "f32" or "bf16" (NULL: f32).
+ * (what the runtime file stores, else hidden). compute: "f32", "bf16" or "int8" (NULL: f32).
  * max_tokens: tokens a sequence may have (0: 4096). */
 skrr_result *skrr_encode_prompts(skrr_encoder *encoder, const char *const *prompts, size_t count,
                                  const char *output, const char *compute, int64_t max_tokens);

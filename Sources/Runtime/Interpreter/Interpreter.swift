@@ -21,7 +21,9 @@ public final class Interpreter {
     /// of the stored values (the default); `.bf16` rounds the activations to bf16 first, as
     /// PyTorch's bf16 compute does (~3 significant digits), and multiplies with the AVX-512 BF16
     /// kernel (about twice the throughput) or, on CPUs with only AVX2+FMA, with the exact kernel
-    /// on the rounded activations (the same arithmetic, no faster). Other dtypes ignore it.
+    /// on the rounded activations (the same arithmetic, no faster). `.int8` quantizes the
+    /// activations of each row (token) to int8 with its own scale and multiplies int8-stored
+    /// weights with exact int32 sums (`skrr_i8_gemm`). Other dtypes ignore either.
     public var compute: ComputePrecision = .f32
 
     /// How exact products with bf16- or f16-stored weights run (`HalfWeightKernel.preferred`
@@ -452,8 +454,13 @@ extension Array {
 import Glibc
 #endif
 
-/// The arithmetic of linear layers whose weights are stored in bf16 (see `Interpreter.compute`).
+/// The arithmetic of linear layers whose weights are stored narrow (see `Interpreter.compute`).
 public enum ComputePrecision: String, CaseIterable, Sendable {
+    /// Exact f32 products of the stored values (int8: of code × row scale), f32 sums.
     case f32
+    /// bf16-stored weights: activations rounded to bf16.
     case bf16
+    /// int8-stored weights: activations quantized to int8 per row, exact int32 sums
+    /// (AVX-512 VNNI; a portable loop with the same results elsewhere).
+    case int8
 }

@@ -51,6 +51,8 @@ extension Interpreter {
             matrix = .f32(stagedMatrix(layer.weight, buffer: buffer))
         case .bf16 where compute == .bf16 && skrr_bf16_supported() == 1 && Int(bitPattern: base) % 2 == 0:
             matrix = .bf16Compute(base.assumingMemoryBound(to: UInt16.self))
+        case .int8 where compute == .int8:
+            matrix = .int8Compute(base.assumingMemoryBound(to: Int8.self), scales: rowScales(layer.weight))
         case .bf16, .f16, .int8:
             let rounds = compute == .bf16 && info.dtype == .bf16 && Interpreter.bf16ComputeSupported
             matrix = .half(base, info.dtype, halfWeightKernel.resolved(for: info.dtype, at: base), roundsInput: rounds,

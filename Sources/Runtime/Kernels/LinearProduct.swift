@@ -11,6 +11,9 @@ enum StagedMatrix {
     case half(UnsafeRawPointer, WeightType, HalfWeightKernel, roundsInput: Bool, scales: UnsafePointer<Float>? = nil)
     /// bf16 as stored, for the AVX-512 BF16 kernel (`compute = .bf16`: activations rounded).
     case bf16Compute(UnsafePointer<UInt16>)
+    /// int8 codes with their row scales, for `skrr_i8_gemm` (`compute = .int8`: activations
+    /// quantized per row).
+    case int8Compute(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
 }
 
 /// `out ← input[rows × in] · Wᵀ + b` (or `out +=` it, when `accumulate`: a residual add done by
@@ -37,6 +40,31 @@ struct LinearProduct {
                 skrr_bf16_gemm(Int32(r.count), Int32(outWidth), Int32(inWidth), ar, Int32(inWidth), wb, Int32(inWidth),
                                c, Int32(outWidth), accumulate ? 1 : 0)
                 if let bias { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bias, count: outWidth) } }
+            }
+        case let .int8Compute(w, scales):
+            // Activations quantized once, by rows; then each worker packs its own columns of W.
+            let stride = Int(skrr_i8_quantized_stride(Int32(inWidth)))
+            let quantized = UnsafeMutableRawPointer(workspace.quantizedInput.reserve((rows * stride + 3) / 4))
+                .assumingMemoryBound(to: UInt8.self)
+            let inputScales = workspace.inputScales.reserve(rows)
+            Parallel.forEachRowRange(rows, workPerRow: inWidth, workers: workers) { r in
+                skrr_i8_quantize_rows(Int32(r.count), Int32(inWidth), input + r.lowerBound * inWidth, Int32(inWidth),
+                                      quantized + r.lowerBound * stride, Int32(stride), inputScales + r.lowerBound)
+            }
+            let ranges = HalfWeightProduct.columnRanges(outWidth, rows: rows, depth: inWidth, workers: workers,
+                                                        minimumWork: Parallel.minimumChunkWork)
+            let count = (skrr_i8_gemm_scratch_bytes(Int32(inWidth)) + 3) / 4
+            let scratch = (0..<min(ranges.count, workers)).map { workspace.packing($0).reserve(count) }
+            Parallel.forEach(ranges.count, workers: workers) { piece, worker in
+                let columns = ranges[piece]
+                skrr_i8_gemm(Int32(rows), Int32(columns.count), Int32(inWidth), quantized, Int32(stride), inputScales,
+                             w + columns.lowerBound * inWidth, Int32(inWidth), scales + columns.lowerBound,
+                             out + columns.lowerBound, Int32(outWidth), accumulate ? 1 : 0, scratch[worker])
+                if let bias {
+                    for row in 0..<rows {
+                        Elementwise.add(out + row * outWidth + columns.lowerBound, bias + columns.lowerBound, count: columns.count)
+                    }
+                }
             }
         case let .half(w, dtype, kernel, roundsInput, scales):
             var input = input

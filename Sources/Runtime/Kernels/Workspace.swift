@@ -13,6 +13,10 @@ final class Workspace {
     let bf16Input = ScratchBuffer()
     /// A GEMM's input rounded to bf16 values kept as f32 (bf16 compute without AVX-512 BF16).
     let roundedInput = ScratchBuffer()
+    /// A GEMM's input quantized to int8 per row (int8 compute), four codes per f32 slot, and
+    /// the rows' scales.
+    let quantizedInput = ScratchBuffer()
+    let inputScales = ScratchBuffer()
     /// Copies of misaligned f32 weight matrices (mapped ones are used in place), one per matrix
     /// of the sub-block.
     private var matrices: [ScratchBuffer] = []
