@@ -6,7 +6,10 @@
     out["prompt_embeds"]          # float32 [batch, seq, width]
     out["prompt_attention_mask"]  # int64 [batch, seq]
 
-The arrays are those `skrrc run -o OUT.safetensors` writes, bit for bit. Only numpy is needed;
+The arrays are those `skrrc run -o OUT.safetensors` writes, bit for bit, when both run the same
+OpenBLAS kernels. numpy loads OpenBLAS before skrr can choose them, so with f32 weights set
+OPENBLAS_CORETYPE (the value `skrrc` would choose, e.g. Haswell or SkylakeX) before importing
+numpy: auto-detection may pick the slow SSE3 set on recent CPUs (docs/openblas.md). Only numpy is needed;
 skrr.diffusers turns them into the keyword arguments of diffusers pipelines.
 """
 import ctypes

@@ -37,8 +37,35 @@ def read_safetensors(path):
             for name, e in header.items()}
 
 
+def blas_kernels():
+    """The kernel set of the OpenBLAS loaded in this process. numpy loads OpenBLAS before skrr can
+    choose its kernels (docs/openblas.md), so it auto-detects them; on some CPUs it picks a set
+    other than skrrc's (seen on an Intel AVX-512 host: "Prescott" against skrrc's "Cooperlake"),
+    and f32 sums round differently. skrrc runs with the same set, so the comparison is bit for
+    bit whatever the host."""
+    import ctypes
+    skrr.Encoder  # the package loaded libskrr, and numpy OpenBLAS
+    for name in ("libopenblas.so.0", "libopenblasp.so.0", "libblas.so.3"):
+        try:
+            library = ctypes.CDLL(name, mode=getattr(os, "RTLD_NOLOAD", 4) | ctypes.RTLD_GLOBAL)
+            library.openblas_get_corename.restype = ctypes.c_char_p
+            return library.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def same_kernels_environment():
+    """This environment, with the OpenBLAS kernels this process runs named for a child process."""
+    env = dict(os.environ)
+    kernels = blas_kernels()
+    if kernels and "OPENBLAS_CORETYPE" not in env:
+        env["OPENBLAS_CORETYPE"] = kernels
+    return env
+
+
 def skrrc(*args):
-    done = subprocess.run([SKRRC, *map(str, args)], capture_output=True, text=True)
+    done = subprocess.run([SKRRC, *map(str, args)], capture_output=True, text=True, env=same_kernels_environment())
     if done.returncode != 0:
         raise AssertionError("skrrc %s failed: %s" % (" ".join(map(str, args)), done.stderr))
     return done
@@ -154,7 +181,8 @@ class TheCHeader(unittest.TestCase):
             subprocess.run([compiler, "-std=c11", "-Wall", "-Werror", "-I", ROOT / "Sources" / "CSkrrABI" / "include",
                             ROOT / "examples" / "c" / "encode.c", "-L", library.parent, "-lskrr",
                             "-Wl,-rpath," + str(library.parent), "-o", program], check=True)
-            done = subprocess.run([program, FIXTURES / "clip-proj", Path(tmp) / "c.bin", *PROMPTS], capture_output=True, text=True)
+            done = subprocess.run([program, FIXTURES / "clip-proj", Path(tmp) / "c.bin", *PROMPTS], capture_output=True, text=True,
+                                  env=same_kernels_environment())
             self.assertEqual(done.returncode, 0, done.stderr)
             self.assertEqual(done.stdout.splitlines(), ["prompt_embeds float32 2 26 36", "prompt_attention_mask int64 2 26",
                                                         "pooled_prompt_embeds float32 2 28"])
