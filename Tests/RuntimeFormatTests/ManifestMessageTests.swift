@@ -47,10 +47,10 @@ import Testing
 
     @Test func tensorDTypes() {
         let name = "shared.weight"
-        expectRefusal(name, "dtype i32 cannot hold weights (expected f32, f16 or bf16)") {
+        expectRefusal(name, "dtype i32 cannot hold weights (expected f32, f16, bf16 or i8)") {
             $0.pointee.tensors[tensorIndex($0, name)]!.pointee.dtype = SKRR__DTYPE__DTYPE_I32
         }
-        expectRefusal(name, "unknown dtype 0 (expected f32 (1), f16 (2) or bf16 (3))") {
+        expectRefusal(name, "unknown dtype 0 (expected f32 (1), f16 (2), bf16 (3) or i8 (5))") {
             $0.pointee.tensors[tensorIndex($0, name)]!.pointee.dtype = Skrr__DType(rawValue: 0)
         }
     }
