@@ -9,9 +9,19 @@ dense and the pruned model through skrrc itself, and measure:
   - NN agreement (sentence encoders): fraction of held-out prompts whose nearest neighbour
     (mean-pooled, L2-normalised sentence embeddings) is the same under both models.
 
-Writes a markdown table and one SVG plot of held-out D vs sparsity per model.
+Uncertainty (issue 11): each held-out D comes with a bootstrap 95 % interval over the held-out
+prompts (resampled with replacement, the same resamples for every row), each method is searched
+on several disjoint calibration subsets (the spread says how much the choice of calibration
+prompts moves the result), and every method is compared with the reference method (Skrr) by a
+paired ratio on the same resamples. The script's own held-out D must equal skrrc's
+eval_discrepancy (it stops otherwise). Finished searches are reused when re-run (delete the
+output folder to start over).
 
-    python3 bench/quality.py --skrrc .build/release/skrrc --model bench/out/minilm --name minilm
+Writes a markdown table and one SVG plot of held-out D vs sparsity per model (subset 0).
+
+    python3 bench/quality.py --model fixtures/t5-deep --name t5-deep --beam 1
+    python3 bench/quality.py --model bench/out/minilm --name minilm --sentence
+    python3 bench/quality.py --model M --name N --calib parti --calib-size 128 --subsets 1 --heldout parti  # issue-6 tables
 """
 import argparse, json, math, os, subprocess, sys
 import numpy as np
@@ -100,69 +110,145 @@ def svg_plot(name, rows, path):
     open(path, "w").write("\n".join(out) + "\n")
 
 
+def per_prompt_errors(dense, pruned, mask):
+    """Per held-out prompt: the sum of squared differences over its real positions, and its
+    position count (the parts of held-out D's first term)."""
+    m = mask.astype(bool)
+    sq = ((pruned.astype(np.float64) - dense.astype(np.float64)) ** 2).sum(-1)
+    return (sq * m).sum(1), m.sum(1)
+
+
+def held_out_d(sse, positions, width, null_mse, idx=None):
+    """skrrc's --eval D: MSE over the real positions of the held-out prompts (idx: a resample of
+    them) plus the empty prompt's MSE."""
+    if idx is not None:
+        sse, positions = sse[idx], positions[idx]
+    return sse.sum(-1) / (positions.sum(-1) * width) + null_mse
+
+
+def interval(values):
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skrrc", default=os.path.join(ROOT, ".build/release/skrrc"))
     ap.add_argument("--model", required=True)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--sparsities", type=float, nargs="+", default=[0.25, 0.33, 0.40])
+    ap.add_argument("--sparsities", type=float, nargs="+", default=[0.25, 0.33, 0.40, 0.50])
     ap.add_argument("--methods", nargs="+", default=["skrr", "skip-only", "finercut", "shortgpt", "laco"])
-    ap.add_argument("--calib", default="parti", help="calibration set (parti: as the recorded issue-6 tables; long: skrrc's default)")
-    ap.add_argument("--calib-size", type=int, default=128)
+    ap.add_argument("--calib", default="long", help="long (skrrc's default set) | parti (as the recorded issue-6 tables)")
+    ap.add_argument("--calib-size", type=int, default=64)
+    ap.add_argument("--subsets", type=int, default=3,
+                    help="disjoint calibration subsets of --calib-size prompts each (subset 0: the first ones, skrrc's default); "
+                         "every method and sparsity is searched once per subset")
+    ap.add_argument("--heldout", default="long", help="long: Sources/Driver/Prompts/long-heldout.txt (160, never calibrated on) | "
+                                                      "parti: PartiPrompts 1001-1232 (the issue-6 tables)")
+    ap.add_argument("--bootstrap", type=int, default=2000, help="resamples of the held-out prompts for the 95 %% intervals")
+    ap.add_argument("--beam", type=int, default=None, help="passed to skrrc (default: skrrc's)")
+    ap.add_argument("--reference", default="skrr", help="the method the paired ratios compare the others against")
     ap.add_argument("--sentence", action="store_true", help="also measure nearest-neighbour agreement")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/out/quality"))
     args = ap.parse_args()
     out = os.path.join(args.out, args.name)
     os.makedirs(out, exist_ok=True)
-    held = os.path.join(out, "heldout.txt")
-    lines = open(os.path.join(ROOT, "Sources/Driver/Prompts/parti-calibration.txt"), encoding="utf-8").read().split("\n")
-    open(held, "w", encoding="utf-8").write("\n".join(l for l in lines[1000:1232] if l.strip()) + "\n")
-    empty = os.path.join(out, "empty.txt")
-    open(empty, "w").write("\n")
+    prompts = os.path.join(ROOT, "Sources/Driver/Prompts")
+    if args.heldout == "long":
+        held = os.path.join(prompts, "long-heldout.txt")
+    else:
+        held = os.path.join(out, "heldout.txt")
+        lines = open(os.path.join(prompts, "parti-calibration.txt"), encoding="utf-8").read().split("\n")
+        open(held, "w", encoding="utf-8").write("\n".join(l for l in lines[1000:1232] if l.strip()) + "\n")
+    source = open(os.path.join(prompts, f"{args.calib}-calibration.txt"), encoding="utf-8").read().split("\n")
+    source = [l for l in source if l.strip()]
+    if args.subsets * args.calib_size > len(source):
+        sys.exit(f"{args.subsets} disjoint subsets of {args.calib_size} need {args.subsets * args.calib_size} prompts; "
+                 f"the {args.calib} set has {len(source)}")
+    calib_files = []
+    for k in range(args.subsets):
+        path = os.path.join(out, f"calib-{k}.txt")
+        open(path, "w", encoding="utf-8").write("\n".join(source[k * args.calib_size:(k + 1) * args.calib_size]) + "\n")
+        calib_files.append(path)
+
     dense_h, mask = encode(args.skrrc, args.model, held, os.path.join(out, "dense.safetensors"))
+    width = dense_h.shape[-1]
     run([args.skrrc, "run", args.model, "--prompt", "", "-o", os.path.join(out, "dense-null.npy")])
     dense_null = np.load(os.path.join(out, "dense-null.npy"))
-    rows = []
+    rng = np.random.default_rng(0)
+    resamples = rng.integers(0, dense_h.shape[0], size=(args.bootstrap, dense_h.shape[0]))
+    rows, parts = [], {}
     for method in args.methods:
         for sparsity in args.sparsities:
-            tag = f"{method}-{sparsity}"
-            ir, report = os.path.join(out, tag + ".ir"), os.path.join(out, tag + ".json")
-            cmd = [args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
-                   "--calib", args.calib, "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir]
-            result = subprocess.run(cmd, capture_output=True, text=True)
-            if result.returncode != 0 and "is unreachable" in result.stderr:
-                # Whole-block methods cannot reach every target: a row says so instead of a number.
-                rows.append({"method": method, "target": sparsity, "unreachable": result.stderr.strip()})
-                print(json.dumps(rows[-1]), file=sys.stderr)
-                continue
-            if result.returncode != 0:
-                sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-            r = json.load(open(report))
-            h, _ = encode(args.skrrc, ir, held, os.path.join(out, tag + ".safetensors"))
-            run([args.skrrc, "run", ir, "--prompt", "", "-o", os.path.join(out, tag + "-null.npy")])
-            null = np.load(os.path.join(out, tag + "-null.npy"))
-            row = {"method": method, "target": sparsity, "sparsity": r["sparsity"], "eval_d": r["eval_discrepancy"],
-                   "calib_d": r["discrepancy"], "cosine": stats(dense_h, h, mask),
-                   "null_norm": float(np.linalg.norm(null) / np.linalg.norm(dense_null)),
-                   "skipped": r["skipped"], "reused": r["reused"], "merged": r.get("merged", []), "seconds": r["seconds"]}
-            if args.sentence:
-                row["nn"] = nn_agreement(dense_h, h, mask)
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
+            for k, calib in enumerate(calib_files):
+                tag = f"{method}-{sparsity}-c{k}"
+                ir, report = os.path.join(out, tag + ".ir"), os.path.join(out, tag + ".json")
+                cmd = [args.skrrc, args.model, "-O", "prune", "--method", method, "--sparsity", str(sparsity),
+                       "--calib", calib, "--calib-size", str(args.calib_size), "--eval", held, "--report", report, "-o", ir]
+                if args.beam is not None:
+                    cmd += ["--beam", str(args.beam)]
+                if not (os.path.exists(report) and os.path.exists(ir)):
+                    result = subprocess.run(cmd, capture_output=True, text=True)
+                    if result.returncode != 0 and "is unreachable" in result.stderr:
+                        # Whole-block methods cannot reach every target: a row says so instead of a number.
+                        rows.append({"method": method, "target": sparsity, "subset": k, "unreachable": result.stderr.strip()})
+                        print(json.dumps(rows[-1]), file=sys.stderr)
+                        continue
+                    if result.returncode != 0:
+                        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
+                r = json.load(open(report))
+                h, _ = encode(args.skrrc, ir, held, os.path.join(out, tag + ".safetensors"))
+                run([args.skrrc, "run", ir, "--prompt", "", "-o", os.path.join(out, tag + "-null.npy")])
+                null = np.load(os.path.join(out, tag + "-null.npy"))
+                sse, positions = per_prompt_errors(dense_h, h, mask)
+                null_mse = float(((null.astype(np.float64) - dense_null) ** 2).mean())
+                d = float(held_out_d(sse, positions, width, null_mse))
+                if abs(d - r["eval_discrepancy"]) > 1e-6 * max(d, 1e-30):
+                    sys.exit(f"{tag}: this script's held-out D {d!r} is not skrrc's {r['eval_discrepancy']!r}")
+                boot = held_out_d(sse, positions, width, null_mse, resamples)
+                parts[(method, sparsity, k)] = (sse, positions, null_mse)
+                row = {"method": method, "target": sparsity, "subset": k, "sparsity": r["sparsity"], "eval_d": d,
+                       "ci": interval(boot), "calib_d": r["discrepancy"], "cosine": stats(dense_h, h, mask),
+                       "null_norm": float(np.linalg.norm(null) / np.linalg.norm(dense_null)),
+                       "skipped": r["skipped"], "reused": r["reused"], "merged": r.get("merged", []), "seconds": r["seconds"]}
+                if args.sentence:
+                    row["nn"] = nn_agreement(dense_h, h, mask)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+    # Paired ratios: the reference method's D over each other method's, on the same resamples of the
+    # held-out prompts and the same calibration subset.
+    for row in rows:
+        ref = parts.get((args.reference, row["target"], row["subset"]))
+        own = parts.get((row["method"], row["target"], row["subset"]))
+        if "unreachable" in row or ref is None or own is None or row["method"] == args.reference:
+            continue
+        a = held_out_d(ref[0], ref[1], width, ref[2], resamples)
+        b = held_out_d(own[0], own[1], width, own[2], resamples)
+        row["ratio"] = float(held_out_d(*ref[:2], width, ref[2]) / row["eval_d"])
+        row["ratio_ci"] = interval(a / b)
     json.dump(rows, open(os.path.join(out, "rows.json"), "w"), indent=1)
-    svg_plot(args.name, [r for r in rows if "unreachable" not in r], os.path.join(out, f"quality-{args.name}.svg"))
-    head = "| method | target | sparsity | held-out D | calib D | cosine | null norm |" + (" NN agree |" if args.sentence else "") + " skipped | re-used |"
+    first = [r for r in rows if "unreachable" not in r and r["subset"] == 0]
+    svg_plot(args.name, first, os.path.join(out, f"quality-{args.name}.svg"))
+
+    print(f"Held-out D with its bootstrap 95 % interval over the {dense_h.shape[0]} held-out prompts (calibration subset 0); "
+          f"spread = min-max of held-out D over the {args.subsets} disjoint calibration subsets; "
+          f"{args.reference} / method = paired ratio of held-out D (subset 0) with its 95 % interval.\n")
+    head = ("| method | target | sparsity | held-out D [95 % CI] | spread over subsets | "
+            f"{args.reference} / method [95 % CI] | cosine | null norm |" + (" NN agree |" if args.sentence else "") + " skipped | re-used |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
-    for r in rows:
+    for r in first + [r for r in rows if "unreachable" in r and r["subset"] == 0]:
         if "unreachable" in r:
-            cells = head.count("|") - 3
-            print(f"| {r['method']} | {r['target']:.2f} |" + " unreachable |" * cells)
+            print(f"| {r['method']} | {r['target']:.2f} |" + " unreachable |" * (head.count("|") - 3))
             continue
+        same = [x["eval_d"] for x in rows if "unreachable" not in x and x["method"] == r["method"] and x["target"] == r["target"]]
+        spread = f"{min(same):.5f}–{max(same):.5f}" if len(same) > 1 else "—"
+        ratio = f"{r['ratio']:.3f} [{r['ratio_ci'][0]:.3f}, {r['ratio_ci'][1]:.3f}]" if "ratio" in r else "—"
         if r["merged"]:
             r["reused"] = "merged " + ", ".join(f"{m['folded']}→{m['into']}" for m in r["merged"])
         nn = f" {r['nn']:.3f} |" if args.sentence else ""
-        print(f"| {r['method']} | {r['target']:.2f} | {r['sparsity']:.3f} | {r['eval_d']:.5f} | {r['calib_d']:.5f} | {r['cosine']:.4f} | {r['null_norm']:.3f} |{nn} {r['skipped']} | {r['reused']} |")
+        print(f"| {r['method']} | {r['target']:.2f} | {r['sparsity']:.3f} | {r['eval_d']:.5f} [{r['ci'][0]:.5f}, {r['ci'][1]:.5f}] | "
+              f"{spread} | {ratio} | {r['cosine']:.4f} | {r['null_norm']:.3f} |{nn} {r['skipped']} | {r['reused']} |")
 
 
 if __name__ == "__main__":
