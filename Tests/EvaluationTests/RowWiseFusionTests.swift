@@ -57,6 +57,36 @@ import Testing
         }
     }
 
+    /// `--compute bf16` on AMX: fused like the packing kernel, with the same promise (the
+    /// search with `--search-compute bf16` batches its slots only because of it).
+    @Test(.enabled(if: BF16ComputeKernel.preferred == .amx, "needs Intel AMX-BF16"), arguments: [1, 2])
+    func amxComputeGivesEveryRowTheBitsOfItsOwnBatch(_ workers: Int) throws {
+        let program = try Lowering.lower(Self.model.ir)
+        let single = try Interpreter(program: program, weights: Self.model.weights)
+        single.compute = .bf16
+        single.workerLimit = 1
+        let fused = try Interpreter(program: program, weights: Self.model.weights)
+        fused.compute = .bf16
+        fused.workerLimit = workers
+        let exact = try Interpreter(program: program, weights: Self.model.weights)
+        var expected = try Self.batches().map { try single.begin($0) }
+        var together = expected, f32 = expected
+        for slot in program.slots {
+            #expect(fused.rowWiseFusable(slot) == (slot != .skip))
+            for i in expected.indices {
+                try single.apply(slot, to: &expected[i])
+                try exact.apply(slot, to: &f32[i])
+            }
+            try fused.apply(slot, toAll: &together)
+            #expect(together.flatMap(\.hidden).map(\.bitPattern) == expected.flatMap(\.hidden).map(\.bitPattern), "\(slot)")
+        }
+        // bf16 arithmetic really ran: close to the exact f32 states, not equal to them.
+        let bf16States = together.flatMap(\.hidden), f32States = f32.flatMap(\.hidden)
+        #expect(bf16States != f32States)
+        let error = zip(bf16States, f32States).map { abs($0 - $1) }.max()!, scale = f32States.map(abs).max()!
+        #expect(error < 0.05 * scale, "bf16 states within 5 % of the f32 ones: \(error) of \(scale)")
+    }
+
     /// A state with more rows than a group holds (3 × 700 > 2048) takes the per-batch attention
     /// path inside a call over batches; its neighbours are still grouped.
     @Test(.enabled(if: packedAvailable, "needs the AVX2+FMA packing kernel"))

@@ -83,4 +83,32 @@ void skrr_i8_quantize_rows_reference(int m, int k, const float *x, int ldx, uint
 void skrr_i8_gemm_reference(int m, int n, int k, const uint8_t *xq, int ldq, const float *xscales, const int8_t *w,
                             int ldw, const float *wscales, float *c, int ldc, int accumulate);
 
+/// `--compute bf16` on Intel AMX (amx_gemm.c). 1 when this CPU has AMX-BF16 and the OS let this
+/// process use the tile registers (Linux: asked for once, on the first call), else 0.
+int skrr_amx_bf16_supported(void);
+
+/// count rounded up to a multiple of 32: the rows and depth skrr_amx_bf16_gemm's A is laid out in.
+int skrr_amx_padded(int count);
+
+/// Bytes of scratch one skrr_amx_bf16_gemm call needs (about 0.5 MB, any shape). Each concurrent
+/// call needs its own.
+size_t skrr_amx_bf16_scratch_bytes(void);
+
+/// rows rows of X (k floats each, leading dimension ldx) rounded to bf16 as skrr_f32_to_bf16
+/// rounds, into a (leading dimension lda >= k), zeros in columns k..lda. Any CPU.
+void skrr_bf16_rows_padded(int rows, int k, const float *x, int ldx, uint16_t *a, int lda);
+
+/// C[m x n] = A . W^T, or C += it when accumulate != 0. A is bf16 with skrr_amx_padded(m) rows of
+/// lda >= skrr_amx_padded(k) values, zero past row m and column k; W is bf16 [n x k], leading
+/// dimension ldw. Sums as the AMX tiles do them (per 32 values of k: even and odd products in two
+/// f32 chains, added, then added to the output, which starts from +0 or C; denormals flushed):
+/// skrr_amx_bf16_gemm_reference computes the same bits on any CPU, and no split of m or n changes
+/// them. Without AMX (skrr_amx_bf16_supported() == 0) this runs the reference.
+void skrr_amx_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, const uint16_t *w, int ldw, float *c, int ldc,
+                        int accumulate, void *scratch);
+
+/// skrr_amx_bf16_gemm's portable loop (one output at a time), for tests and CPUs without AMX.
+void skrr_amx_bf16_gemm_reference(int m, int n, int k, const uint16_t *a, int lda, const uint16_t *w, int ldw, float *c,
+                                  int ldc, int accumulate);
+
 #endif

@@ -49,8 +49,9 @@ extension Interpreter {
         switch info.dtype {
         case .f32:
             matrix = .f32(stagedMatrix(layer.weight, buffer: buffer))
-        case .bf16 where compute == .bf16 && skrr_bf16_supported() == 1 && Int(bitPattern: base) % 2 == 0:
-            matrix = .bf16Compute(base.assumingMemoryBound(to: UInt16.self))
+        case .bf16 where compute == .bf16 && BF16ComputeKernel.preferred != .rounded && Int(bitPattern: base) % 2 == 0:
+            let stored = base.assumingMemoryBound(to: UInt16.self)
+            matrix = BF16ComputeKernel.preferred == .amx ? .amxCompute(stored) : .bf16Compute(stored)
         case .int8 where compute == .int8:
             matrix = .int8Compute(base.assumingMemoryBound(to: Int8.self), scales: rowScales(layer.weight))
         case .bf16, .f16, .int8:

@@ -11,8 +11,9 @@ extension Interpreter {
     /// Whether `apply(_:toAll:)` gives every row exactly the bits `apply(_:to:)` gives it in its
     /// own batch: every matrix of the slot is bf16/f16 and multiplied by the packing kernel,
     /// whose sums (256-long FMA chains added in order) do not depend on how rows are split or
-    /// where a row sits. f32 weights (OpenBLAS may choose kernels by size), the `panels` kernel
-    /// (sgemm per panel) and the AVX-512 BF16 kernel make no such promise and are not batched.
+    /// where a row sits, or (bf16 compute) by the AMX kernel, whose sums do not either. f32
+    /// weights (OpenBLAS may choose kernels by size), the `panels` kernel (sgemm per panel) and
+    /// the AVX-512 BF16 kernel make no such promise and are not batched.
     public func rowWiseFusable(_ slot: ProgramSlot) -> Bool {
         let matrices: [LinearWeights]
         switch slot {
@@ -24,7 +25,13 @@ extension Interpreter {
             let info = program.tensors[layer.weight]
             guard info.dtype == .bf16 || info.dtype == .f16 || info.dtype == .int8 else { return false }
             let base = weights.bytes(ofTensor: layer.weight).baseAddress!
-            if info.dtype == .bf16 && compute == .bf16 && skrr_bf16_supported() == 1 { return false }
+            if info.dtype == .bf16 && compute == .bf16 && Int(bitPattern: base) % 2 == 0 {
+                switch BF16ComputeKernel.preferred {
+                case .amx: return true
+                case .avx512: return false
+                case .rounded: break
+                }
+            }
             return halfWeightKernel.resolved(for: info.dtype, at: base) == .packed
         }
     }
@@ -34,7 +41,7 @@ extension Interpreter {
     /// group's rows through one product per matrix.
     public func apply(_ slot: ProgramSlot, toAll states: inout [ForwardState]) throws {
         guard rowWiseFusable(slot) else {
-            throw SkrrError(key: "slot", "only slots whose matrices are bf16/f16 on the packing kernel run over batches at once")
+            throw SkrrError(key: "slot", "only slots whose matrices are bf16/f16 on the packing kernel (or bf16 on AMX) run over batches at once")
         }
         let d = spec.hiddenSize
         let input: LinearWeights

@@ -11,6 +11,8 @@ enum StagedMatrix {
     case half(UnsafeRawPointer, WeightType, HalfWeightKernel, roundsInput: Bool, scales: UnsafePointer<Float>? = nil)
     /// bf16 as stored, for the AVX-512 BF16 kernel (`compute = .bf16`: activations rounded).
     case bf16Compute(UnsafePointer<UInt16>)
+    /// bf16 as stored, for the AMX kernel (`compute = .bf16` where BF16ComputeKernel picks it).
+    case amxCompute(UnsafePointer<UInt16>)
     /// int8 codes with their row scales, for `skrr_i8_gemm` (`compute = .int8`: activations
     /// quantized per row).
     case int8Compute(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
@@ -41,6 +43,24 @@ struct LinearProduct {
                                c, Int32(outWidth), accumulate ? 1 : 0)
                 if let bias { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bias, count: outWidth) } }
             }
+        case let .amxCompute(wb):
+            // Activations rounded to bf16 once, by rows, into the padded layout the tiles load;
+            // then each worker repacks and multiplies its own columns of W.
+            let depth = Int(skrr_amx_padded(Int32(inWidth))), paddedRows = Int(skrr_amx_padded(Int32(rows)))
+            let a = UnsafeMutableRawPointer(workspace.bf16Input.reserve((paddedRows * depth + 1) / 2))
+                .assumingMemoryBound(to: UInt16.self)
+            Parallel.forEachRowRange(rows, workPerRow: inWidth, workers: workers) { r in
+                skrr_bf16_rows_padded(Int32(r.count), Int32(inWidth), input + r.lowerBound * inWidth, Int32(inWidth),
+                                      a + r.lowerBound * depth, Int32(depth))
+            }
+            (a + rows * depth).initialize(repeating: 0, count: (paddedRows - rows) * depth)
+            let scratchFloats = (skrr_amx_bf16_scratch_bytes() + 3) / 4
+            splittingColumns(rows: rows, inWidth: inWidth, outWidth: outWidth, scratchFloats: scratchFloats, bias: bias,
+                             into: out) { columns, scratch in
+                skrr_amx_bf16_gemm(Int32(rows), Int32(columns.count), Int32(inWidth), a, Int32(depth),
+                                   wb + columns.lowerBound * inWidth, Int32(inWidth), out + columns.lowerBound,
+                                   Int32(outWidth), accumulate ? 1 : 0, scratch)
+            }
         case let .int8Compute(w, scales):
             // Activations quantized once, by rows; then each worker packs its own columns of W.
             let stride = Int(skrr_i8_quantized_stride(Int32(inWidth)))
@@ -51,20 +71,12 @@ struct LinearProduct {
                 skrr_i8_quantize_rows(Int32(r.count), Int32(inWidth), input + r.lowerBound * inWidth, Int32(inWidth),
                                       quantized + r.lowerBound * stride, Int32(stride), inputScales + r.lowerBound)
             }
-            let ranges = HalfWeightProduct.columnRanges(outWidth, rows: rows, depth: inWidth, workers: workers,
-                                                        minimumWork: Parallel.minimumChunkWork)
-            let count = (skrr_i8_gemm_scratch_bytes(Int32(inWidth)) + 3) / 4
-            let scratch = (0..<min(ranges.count, workers)).map { workspace.packing($0).reserve(count) }
-            Parallel.forEach(ranges.count, workers: workers) { piece, worker in
-                let columns = ranges[piece]
+            let scratchFloats = (skrr_i8_gemm_scratch_bytes(Int32(inWidth)) + 3) / 4
+            splittingColumns(rows: rows, inWidth: inWidth, outWidth: outWidth, scratchFloats: scratchFloats, bias: bias,
+                             into: out) { columns, scratch in
                 skrr_i8_gemm(Int32(rows), Int32(columns.count), Int32(inWidth), quantized, Int32(stride), inputScales,
                              w + columns.lowerBound * inWidth, Int32(inWidth), scales + columns.lowerBound,
-                             out + columns.lowerBound, Int32(outWidth), accumulate ? 1 : 0, scratch[worker])
-                if let bias {
-                    for row in 0..<rows {
-                        Elementwise.add(out + row * outWidth + columns.lowerBound, bias + columns.lowerBound, count: columns.count)
-                    }
-                }
+                             out + columns.lowerBound, Int32(outWidth), accumulate ? 1 : 0, scratch)
             }
         case let .half(w, dtype, kernel, roundsInput, scales):
             var input = input
@@ -75,21 +87,11 @@ struct LinearProduct {
                 }
                 input = UnsafePointer(rounded)
             }
-            let ranges = HalfWeightProduct.columnRanges(outWidth, rows: rows, depth: inWidth, workers: workers,
-                                                        minimumWork: Parallel.minimumChunkWork)
-            // Scratch is reserved here, not by the workers: the workspace is not thread-safe.
-            let count = HalfWeightProduct.scratchCount(kernel)
-            let scratch = (0..<min(ranges.count, workers)).map { workspace.packing($0).reserve(count) }
-            Parallel.forEach(ranges.count, workers: workers) { piece, worker in
-                let columns = ranges[piece]
+            splittingColumns(rows: rows, inWidth: inWidth, outWidth: outWidth,
+                             scratchFloats: HalfWeightProduct.scratchCount(kernel), bias: bias, into: out) { columns, scratch in
                 HalfWeightProduct.multiply(kernel, x: input, rows: rows, depth: inWidth, weights: w, dtype: dtype, scales: scales,
                                            columns: columns, into: out, ldc: outWidth, accumulate: accumulate,
-                                           scratch: scratch[worker])
-                if let bias {
-                    for row in 0..<rows {
-                        Elementwise.add(out + row * outWidth + columns.lowerBound, bias + columns.lowerBound, count: columns.count)
-                    }
-                }
+                                           scratch: scratch.assumingMemoryBound(to: Float.self))
             }
         case let .f32(w):
             Parallel.forEachRowRange(rows, workPerRow: inWidth * outWidth, workers: workers) { r in
@@ -97,6 +99,27 @@ struct LinearProduct {
                 BLAS.sgemm(m: r.count, n: outWidth, k: inWidth, a: input + r.lowerBound * inWidth, lda: inWidth, b: w,
                            ldb: inWidth, transposeB: true, c: c, ldc: outWidth, beta: accumulate ? 1 : 0)
                 if let bias { for row in 0..<r.count { Elementwise.add(c + row * outWidth, bias, count: outWidth) } }
+            }
+        }
+    }
+
+    /// Runs `product` for column ranges of the output split over the workers (each range's
+    /// weights read and packed by one worker only), each call with its own `scratchFloats` of
+    /// scratch, then adds the bias to those columns.
+    private func splittingColumns(rows: Int, inWidth: Int, outWidth: Int, scratchFloats: Int, bias: UnsafePointer<Float>?,
+                                  into out: UnsafeMutablePointer<Float>,
+                                  _ product: (Range<Int>, UnsafeMutableRawPointer) -> Void) {
+        let ranges = HalfWeightProduct.columnRanges(outWidth, rows: rows, depth: inWidth, workers: workers,
+                                                    minimumWork: Parallel.minimumChunkWork)
+        // Scratch is reserved here, not by the workers: the workspace is not thread-safe.
+        let scratch = (0..<min(ranges.count, workers)).map { UnsafeMutableRawPointer(workspace.packing($0).reserve(scratchFloats)) }
+        Parallel.forEach(ranges.count, workers: workers) { piece, worker in
+            let columns = ranges[piece]
+            product(columns, scratch[worker])
+            if let bias {
+                for row in 0..<rows {
+                    Elementwise.add(out + row * outWidth + columns.lowerBound, bias + columns.lowerBound, count: columns.count)
+                }
             }
         }
     }
