@@ -138,6 +138,32 @@ TARGET static void configure(tile_config *config) {
     _tile_loadconfig(config);
 }
 
+// In-place transpose of a 16 x 16 matrix of 32-bit words held as 16 rows: afterwards rows[c]
+// word j is what rows[j] word c was. Pairs of words interleave (32, then 64 bits) within each
+// 128-bit lane, then 128-bit lanes are exchanged twice.
+TARGET static inline void transpose16(__m512i rows[16]) {
+    __m512i a[16], b[16];
+    for (int i = 0; i < 16; i += 2) {
+        a[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
+        a[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
+    }
+    // b[4q + w], lane L: rows 4q..4q+3 at column 4L + w.
+    for (int q = 0; q < 16; q += 4) {
+        b[q] = _mm512_unpacklo_epi64(a[q], a[q + 2]);
+        b[q + 1] = _mm512_unpackhi_epi64(a[q], a[q + 2]);
+        b[q + 2] = _mm512_unpacklo_epi64(a[q + 1], a[q + 3]);
+        b[q + 3] = _mm512_unpackhi_epi64(a[q + 1], a[q + 3]);
+    }
+    for (int w = 0; w < 4; w++) {
+        __m512i c0 = _mm512_shuffle_i32x4(b[w], b[4 + w], 0x44), c1 = _mm512_shuffle_i32x4(b[w], b[4 + w], 0xEE);
+        __m512i c2 = _mm512_shuffle_i32x4(b[8 + w], b[12 + w], 0x44), c3 = _mm512_shuffle_i32x4(b[8 + w], b[12 + w], 0xEE);
+        rows[w] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+        rows[4 + w] = _mm512_shuffle_i32x4(c0, c2, 0xDD);
+        rows[8 + w] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+        rows[12 + w] = _mm512_shuffle_i32x4(c1, c3, 0xDD);
+    }
+}
+
 // Packs W rows [0, channels) and depth [p0, p0 + depth) (depth a multiple of 32) into `block`:
 // tile (t, q) for channels 16t.. and depth p0 + 32q.. at offset (t * chunks + q) * 512 values, row
 // r of the tile holding, for each of its 16 channels, the pair at depth 2r, 2r + 1. Channels past
@@ -149,7 +175,7 @@ TARGET static void pack_block(const uint16_t *w, int ldw, int channels, int k, i
         for (int q = 0; q < chunks; q++) {
             uint32_t *tile = (uint32_t *)(block + ((size_t)t * chunks + q) * 512);
             int base = p0 + 32 * q;
-            // Gather 16 channel rows of 32 values (zero-padded), then transpose 16 x 16 words.
+            // 16 channel rows of 32 values (zero-padded), transposed as 16 x 16 words.
             __m512i rowsv[16];
             for (int j = 0; j < 16; j++) {
                 int channel = 16 * t + j, valid = k - base;
@@ -158,15 +184,8 @@ TARGET static void pack_block(const uint16_t *w, int ldw, int channels, int k, i
                 rowsv[j] = valid >= 32 ? _mm512_loadu_si512(src)
                                        : _mm512_maskz_loadu_epi16((__mmask32)((1ull << valid) - 1), src);
             }
-            // Word transpose: tile row r, word j = rowsv[j] word r.
-            uint32_t words[16][16] __attribute__((aligned(64)));
-            for (int j = 0; j < 16; j++) _mm512_store_si512(words[j], rowsv[j]);
-            for (int r = 0; r < 16; r++) {
-                __m512i column = _mm512_i32gather_epi32(
-                    _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240),
-                    (const int *)&words[0][r], 4);
-                _mm512_storeu_si512(tile + 16 * r, column);
-            }
+            transpose16(rowsv);
+            for (int r = 0; r < 16; r++) _mm512_storeu_si512(tile + 16 * r, rowsv[r]);
         }
     }
 }
