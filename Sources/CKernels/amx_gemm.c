@@ -39,9 +39,10 @@ size_t skrr_amx_bf16_scratch_bytes(void) {
 }
 
 void skrr_bf16_rows_padded(int rows, int k, const float *x, int ldx, uint16_t *a, int lda) {
+    int vector = skrr_bf16_supported();
     for (int r = 0; r < rows; r++) {
         uint16_t *row = a + (size_t)r * lda;
-        if (skrr_bf16_supported()) {
+        if (vector) {
             skrr_f32_to_bf16(x + (size_t)r * ldx, row, (size_t)k);
         } else {
             // The same rounding, kept as f32: a bf16 value is the high half of its f32 bits.
