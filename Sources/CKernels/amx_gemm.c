@@ -22,6 +22,7 @@
 // rather than drifting unnoticed. Sums carried from one depth block to the next go through C in
 // memory, exactly, so an output depends on neither m, n, the blocking nor a caller's split.
 #include "skrr_kernels.h"
+#include "cpu_probe.h"
 
 #include <math.h>
 #include <float.h>
@@ -91,7 +92,6 @@ void skrr_amx_bf16_gemm_reference(int m, int n, int k, const uint16_t *a, int ld
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
-#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -99,24 +99,22 @@ void skrr_amx_bf16_gemm_reference(int m, int n, int k, const uint16_t *a, int ld
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 
-static int amx_available = 0;
-static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
-
-static void amx_probe(void) {
+// Asking twice is harmless (the permission request is idempotent), so the probe shares the
+// other kernels' keep-the-answer helper.
+static int detect_amx(void) {
     unsigned int eax, ebx, ecx, edx;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
     int tile = (edx >> 24) & 1, bf16 = (edx >> 22) & 1;
-    if (!tile || !bf16 || !skrr_bf16_supported()) return;
-    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return;
+    if (!tile || !bf16 || !skrr_bf16_supported()) return 0;
+    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) return 0;
     unsigned int lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & (3u << 17)) != (3u << 17)) return;  // XTILECFG and XTILEDATA enabled by the OS
-    amx_available = 1;
+    return (lo & (3u << 17)) == (3u << 17);  // XTILECFG and XTILEDATA enabled by the OS
 }
 
 int skrr_amx_bf16_supported(void) {
-    pthread_once(&amx_once, amx_probe);
-    return amx_available;
+    static int known = -1;
+    return cpu_probe_once(&known, detect_amx);
 }
 
 typedef struct {
@@ -214,15 +212,15 @@ TARGET void skrr_amx_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, 
             for (int i0 = 0; i0 < rows; i0 += 32) {
                 for (int t = 0; t < tiles; t += 2) {
                     int col = j0 + 16 * t;
-                    int full = i0 + 32 <= m && col + 32 <= n;
-                    float *target = c + (size_t)i0 * ldc + col;
+                    // Valid rows and columns of this 32 x 32 block (both at least 1).
+                    int vr = m - i0 < 32 ? m - i0 : 32, vc = n - col < 32 ? n - col : 32, full = vr == 32 && vc == 32;
+                    float *out = c + (size_t)i0 * ldc + col, *target = out;
                     size_t stride = (size_t)ldc * 4;
                     if (!full) {
                         // Edge block: through a 32 x 32 staging copy of the valid outputs.
-                        int vr = m - i0 < 32 ? m - i0 : 32, vc = n - col < 32 ? n - col : 32;
                         memset(staging, 0, 32 * 32 * 4);
                         if (!fresh)
-                            for (int r = 0; r < vr; r++) memcpy(staging + 32 * r, target + (size_t)r * ldc, (size_t)vc * 4);
+                            for (int r = 0; r < vr; r++) memcpy(staging + 32 * r, out + (size_t)r * ldc, (size_t)vc * 4);
                         target = staging;
                         stride = 128;
                     }
@@ -250,12 +248,8 @@ TARGET void skrr_amx_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, 
                     _tile_stored(1, target + 16, stride);
                     _tile_stored(2, (char *)target + 16 * stride, stride);
                     _tile_stored(3, (char *)target + 16 * stride + 64, stride);
-                    if (!full) {
-                        int vr = m - i0 < 32 ? m - i0 : 32, vc = n - col < 32 ? n - col : 32;
-                        float *out = c + (size_t)i0 * ldc + col;
-                        if (vr > 0 && vc > 0)
-                            for (int r = 0; r < vr; r++) memcpy(out + (size_t)r * ldc, staging + 32 * r, (size_t)vc * 4);
-                    }
+                    if (!full)
+                        for (int r = 0; r < vr; r++) memcpy(out + (size_t)r * ldc, staging + 32 * r, (size_t)vc * 4);
                 }
             }
         }

@@ -4,6 +4,7 @@
 // both operands are read along k and every output is a dot product. A 4 x 4 block of outputs
 // keeps 16 accumulators in registers; each 32-element step of k loads 4 rows of A and 4 of B.
 #include "skrr_kernels.h"
+#include "cpu_probe.h"
 
 #include <string.h>
 
@@ -25,16 +26,11 @@ static int detect_bf16(void) {
     return (lo & 0xE6) == 0xE6;
 }
 
-// Probed once: cpuid and xgetbv trap to the hypervisor in a virtual machine, and callers ask per
-// product (a search on a small model spent 82 % of its time here when every call probed).
+// Callers ask per product (a search on a small model spent 82 % of its time probing when every
+// call ran cpuid).
 int skrr_bf16_supported(void) {
     static int known = -1;
-    int value = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (value < 0) {
-        value = detect_bf16();
-        __atomic_store_n(&known, value, __ATOMIC_RELAXED);
-    }
-    return value;
+    return cpu_probe_once(&known, detect_bf16);
 }
 
 // Matches vcvtneps2bf16 exactly, so the vector body and the scalar tail agree: nearest, ties to

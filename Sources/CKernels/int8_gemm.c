@@ -5,6 +5,7 @@
 // 128 x (sum of that weight row's codes), computed while the row is packed. Integer sums are
 // exact, so the VNNI kernel and the portable one give bit-identical outputs.
 #include "skrr_kernels.h"
+#include "cpu_probe.h"
 
 #include <math.h>
 #include <string.h>
@@ -79,16 +80,10 @@ static int detect_vnni(void) {
     return (lo & 0xE6) == 0xE6;
 }
 
-// Asked on every product; cpuid can trap to a hypervisor, so the answer is kept (a benign race:
-// every thread computes the same value).
+// Asked on every product.
 int skrr_i8_vnni_supported(void) {
     static int known = -1;
-    int value = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (value < 0) {
-        value = detect_vnni();
-        __atomic_store_n(&known, value, __ATOMIC_RELAXED);
-    }
-    return value;
+    return cpu_probe_once(&known, detect_vnni);
 }
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))

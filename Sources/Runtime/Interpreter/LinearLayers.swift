@@ -46,12 +46,13 @@ extension Interpreter {
         }
         let raw = weights.bytes(ofTensor: layer.weight), base = raw.baseAddress!
         let matrix: StagedMatrix
+        let bf16Kernel = bf16ComputeKernel(for: info.dtype, at: base)
         switch info.dtype {
         case .f32:
             matrix = .f32(stagedMatrix(layer.weight, buffer: buffer))
-        case .bf16 where compute == .bf16 && BF16ComputeKernel.preferred != .rounded && Int(bitPattern: base) % 2 == 0:
+        case .bf16 where bf16Kernel != nil:
             let stored = base.assumingMemoryBound(to: UInt16.self)
-            matrix = BF16ComputeKernel.preferred == .amx ? .amxCompute(stored) : .bf16Compute(stored)
+            matrix = bf16Kernel == .amx ? .amxCompute(stored) : .bf16Compute(stored)
         case .int8 where compute == .int8:
             matrix = .int8Compute(base.assumingMemoryBound(to: Int8.self), scales: rowScales(layer.weight))
         case .bf16, .f16, .int8:
@@ -60,6 +61,15 @@ extension Interpreter {
                            scales: info.dtype.isScaled ? rowScales(layer.weight) : nil)
         }
         return StagedLinear(matrix: matrix, bias: layer.bias.map(floats), inWidth: inWidth, outWidth: outWidth)
+    }
+
+    /// The bf16 kernel (AMX or AVX-512) that multiplies a matrix of `dtype` stored at `base`, or
+    /// nil when the exact half-weight GEMM does (f32 compute, another dtype, misaligned weights,
+    /// or a CPU with neither kernel: `rounded` is the half-weight GEMM on rounded activations).
+    /// `staged` and `rowWiseFusable` both ask here, so they cannot disagree.
+    func bf16ComputeKernel(for dtype: WeightType, at base: UnsafeRawPointer) -> BF16ComputeKernel? {
+        guard compute == .bf16 && dtype == .bf16 && Int(bitPattern: base) % 2 == 0 else { return nil }
+        return BF16ComputeKernel.preferred == .rounded ? nil : BF16ComputeKernel.preferred
     }
 
     /// `out ← input[rows × in] · Wᵀ + b`, or `out +=` it when `accumulate` (LinearProduct).

@@ -1,4 +1,3 @@
-import CKernels
 import SkrrSupport
 
 /// One slot over many batches at once. A search holds its calibration prompts as many small
@@ -25,13 +24,7 @@ extension Interpreter {
             let info = program.tensors[layer.weight]
             guard info.dtype == .bf16 || info.dtype == .f16 || info.dtype == .int8 else { return false }
             let base = weights.bytes(ofTensor: layer.weight).baseAddress!
-            if info.dtype == .bf16 && compute == .bf16 && Int(bitPattern: base) % 2 == 0 {
-                switch BF16ComputeKernel.preferred {
-                case .amx: return true
-                case .avx512: return false
-                case .rounded: break
-                }
-            }
+            if let kernel = bf16ComputeKernel(for: info.dtype, at: base) { return kernel == .amx }
             return halfWeightKernel.resolved(for: info.dtype, at: base) == .packed
         }
     }
