@@ -71,13 +71,10 @@ import Testing
             let c = Self.run(t, accumulate: accumulate, reference: true)
             for i in 0..<t.m {
                 for j in 0..<t.n {
-                    var sum = accumulate ? Double(t.start[i * t.ldc + j]) : 0, magnitude = abs(sum)
-                    for p in 0..<t.k {
-                        let product = value(t.a[i * t.lda + p]) * value(t.w[j * t.ldw + p])
-                        sum += product
-                        magnitude += abs(product)
+                    let dot = ExactDot(start: accumulate ? Double(t.start[i * t.ldc + j]) : 0, count: t.k) { p in
+                        value(t.a[i * t.lda + p]) * value(t.w[j * t.ldw + p])
                     }
-                    #expect(abs(sum - Double(c[i * t.ldc + j])) <= 1e-6 * magnitude, "\(shape) (\(i), \(j))")
+                    #expect(abs(dot.sum - Double(c[i * t.ldc + j])) <= 1e-6 * dot.magnitude, "\(shape) (\(i), \(j))")
                 }
             }
         }

@@ -35,14 +35,10 @@ struct BF16KernelTests {
             var worst = 0.0
             for i in 0..<m {
                 for j in 0..<n {
-                    var sum = accumulate ? Double(start[i * ldc + j]) : 0
-                    var magnitude = abs(sum)
-                    for p in 0..<k {
-                        let product = Double(Self.float(a[i * lda + p])) * Double(Self.float(b[j * ldb + p]))
-                        sum += product
-                        magnitude += abs(product)
+                    let dot = ExactDot(start: accumulate ? Double(start[i * ldc + j]) : 0, count: k) { p in
+                        Double(Self.float(a[i * lda + p])) * Double(Self.float(b[j * ldb + p]))
                     }
-                    worst = max(worst, abs(sum - Double(c[i * ldc + j])) / max(magnitude, 1e-30))
+                    worst = max(worst, dot.relativeError(c[i * ldc + j]))
                 }
                 // Padding columns of C beyond n are untouched.
                 for j in n..<ldc { #expect(c[i * ldc + j] == start[i * ldc + j]) }

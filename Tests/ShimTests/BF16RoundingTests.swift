@@ -76,16 +76,13 @@ import Testing
         var worst = 0.0, worstFast = 0.0, roundedAway = false
         for i in 0..<m {
             for j in 0..<n {
-                var sum = 0.0, magnitude = 0.0
-                for p in 0..<k {
+                let dot = ExactDot(count: k) { p in
                     #expect(rounded[i * k + p] == Self.reference(x[i * k + p]))
                     roundedAway = roundedAway || rounded[i * k + p] != x[i * k + p]
-                    let product = Double(rounded[i * k + p]) * Double(Self.float(w[j * k + p]))
-                    sum += product
-                    magnitude += abs(product)
+                    return Double(rounded[i * k + p]) * Double(Self.float(w[j * k + p]))
                 }
-                worst = max(worst, abs(sum - Double(c[i * n + j])) / max(magnitude, 1e-30))
-                if let fast { worstFast = max(worstFast, abs(sum - Double(fast[i * n + j])) / max(magnitude, 1e-30)) }
+                worst = max(worst, dot.relativeError(c[i * n + j]))
+                if let fast { worstFast = max(worstFast, dot.relativeError(fast[i * n + j])) }
             }
         }
         #expect(roundedAway, "the activations must really be rounded")

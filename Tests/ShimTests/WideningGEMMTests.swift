@@ -76,13 +76,10 @@ struct WideningGEMMTests {
             var worst = 0.0
             for i in 0..<shape.m {
                 for j in 0..<shape.n {
-                    var sum = accumulate ? Double(o.start[i * o.ldc + j]) : 0, magnitude = abs(sum)
-                    for p in 0..<shape.k {
-                        let product = Double(o.x[i * o.ldx + p]) * Double(o.widened[j * shape.k + p])
-                        sum += product
-                        magnitude += abs(product)
+                    let dot = ExactDot(start: accumulate ? Double(o.start[i * o.ldc + j]) : 0, count: shape.k) { p in
+                        Double(o.x[i * o.ldx + p]) * Double(o.widened[j * shape.k + p])
                     }
-                    worst = max(worst, abs(sum - Double(c[i * o.ldc + j])) / max(magnitude, 1e-30))
+                    worst = max(worst, dot.relativeError(c[i * o.ldc + j]))
                 }
                 for j in shape.n..<o.ldc { #expect(c[i * o.ldc + j].bitPattern == o.start[i * o.ldc + j].bitPattern) }
             }
