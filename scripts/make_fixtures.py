@@ -121,6 +121,8 @@ REF_LENGTHS_BOS = (5, 23, 2)
 MODEL_FOLDERS = ["t5-v1_1", "t5-v1_1-bf16", "t5-v1_1-sharded", "t5-relu", "umt5", "t5-full",
                  "clip", "clip-proj", "bert"]
 PIPELINE_FOLDERS = ["pixart-pipeline", "sd3-pipeline"]
+# Heading of the README section about sd3-full/ and flux-full/ (scripts/make_pipeline_fixtures.py).
+PIPELINE_SECTION = "## Full pipelines (scripts/make_pipeline_fixtures.py)"
 T5_TOKENIZER_FILES = ["spiece.model", "tokenizer.json", "tokenizer_config.json"]
 CLIP_TOKENIZER_FILES = ["vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"]
 BERT_TOKENIZER_FILES = ["vocab.txt", "tokenizer.json", "tokenizer_config.json"]
@@ -509,8 +511,15 @@ def write_readme(root: str, summary: dict) -> None:
         "themselves are not stored here, only vocabularies derived from them.",
         "",
     ]
-    with open(os.path.join(root, "README.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    # The section scripts/make_pipeline_fixtures.py documents its folders in is kept as it is.
+    path = os.path.join(root, "README.md")
+    kept = ""
+    if os.path.exists(path):
+        old = open(path, encoding="utf-8").read()
+        start = old.find(PIPELINE_SECTION)
+        kept = old[start:] if start >= 0 else ""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + kept)
 
 
 def compress_names(names: list[str]) -> list[str]:
