@@ -104,7 +104,7 @@ public final class Calibration {
         searchCompute = options.searchCompute
         preset = try PipelinePreset.preset(for: options.pipeline, clipEncoder: model.config.causal)
         reads = PipelineReads.of(options.pipeline, clip: model.config.causal)
-        let tokenizer = try TokenizerLoading.load(Lowering.tokenizerFiles(model))
+        let tokenizer = try TokenizerLoading.load(Lowering.tokenizerFiles(model), padId: model.config.padTokenId)
         weights = try SourceWeights(model: model)
         source = options.source
         let texts = try options.source.prompts()

@@ -67,7 +67,7 @@ public final class EncoderSession {
     /// of FILE"), tokenised as the preset truncates; each must fit `maxTokens`.
     public func batch(prompts: [(text: String, origin: String)], maxTokens: Int) throws -> TokenBatch {
         try checkBatchSize(prompts.count)
-        if tokenizer == nil { tokenizer = try TokenizerLoading.load(program.tokenizer) }
+        if tokenizer == nil { tokenizer = try TokenizerLoading.load(program.tokenizer, padId: program.spec.padTokenId) }
         let tokenizer = tokenizer!
         let limit = preset.truncationLength(maxPositions: program.spec.maxPositions)
         let sequences = try prompts.map { prompt in

@@ -16,7 +16,7 @@ enum TokenizerCheck {
                             "no tokenizer files (expected \(expectedFiles(model.family))); a runtime file without them "
                             + "encodes only --ids: pass --no-tokenizer to write it anyway")
         }
-        try TokenizerLoading.check(files, vocabularySize: model.config.vocabSize)
+        try TokenizerLoading.check(files, vocabularySize: model.config.vocabSize, padId: model.config.padTokenId)
     }
 
     static func expectedFiles(_ family: Family) -> String {

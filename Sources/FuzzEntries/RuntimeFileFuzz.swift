@@ -18,7 +18,7 @@ extension FuzzTargets {
         let (program, info) = try image.withUnsafeBytes { try RuntimeFile.validate(image: $0, path: "fuzz.skrr") }
         var ids: [Int32] = [0, 1, 2]
         if program.tokenizer != nil {
-            let tokenizer = try TokenizerLoading.load(program.tokenizer)
+            let tokenizer = try TokenizerLoading.load(program.tokenizer, padId: program.spec.padTokenId)
             ids = try tokenizer.encode("a red cube on a glass table", maxLength: 16)
         }
         let weights = ImageWeights(image, dataStart: Int(info.header.dataOffset), extents: info.tensorExtents)

@@ -27,7 +27,11 @@ public enum ModelImporter {
         let description = try FamilyConfigs.describe(reader, tensorNames: Set(checkpoint.tensorNames))
         var matcher = TensorMatcher(checkpoint: checkpoint, description: description, location: location)
         try matcher.checkBlockCount(configPath: configPath)
-        let ir = try matcher.build(tokenizer: try TokenizerDetection.detect(location, family: description.family))
+        let tokenizer = try TokenizerDetection.detect(location, family: description.family)
+        var ir = try matcher.build(tokenizer: tokenizer)
+        if let tokenizer, tokenizer.kind == .clipBPE {
+            ir.config.padTokenId = try TokenizerDetection.clipPadId(location, tokenizer)
+        }
         try IRVerifier.verify(ir, source: configPath)
         return ImportedModel(ir: ir, location: location, checkpoint: checkpoint)
     }

@@ -183,7 +183,7 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
         }
         if problems.isEmpty, let tokenizer = program.tokenizer {
             // The bytes match what was written; the tokenizer must also load and encode.
-            try TokenizerLoading.check(tokenizer, vocabularySize: program.spec.vocabSize)
+            try TokenizerLoading.check(tokenizer, vocabularySize: program.spec.vocabSize, padId: program.spec.padTokenId)
         }
         guard problems.isEmpty else {
             throw SkrrError(file: path, key: problems.count == 1 ? program.tensors.first(where: { problems[0].hasPrefix("'\($0.name)'") })?.name : nil,

@@ -39,17 +39,21 @@ public struct CLIPTokenizer: PromptTokenizer {
     private let merges: [UInt64: (rank: Int32, id: Int32)]
     private let specials: SpecialTokenSplitter
 
-    public init(vocabJSON: [UInt8], merges: [UInt8], source: String) throws {
-        try self.init(vocabJSON: vocabJSON, vocabSource: source, merges: merges, mergesSource: source)
+    public init(vocabJSON: [UInt8], merges: [UInt8], source: String, padId: Int32? = nil) throws {
+        try self.init(vocabJSON: vocabJSON, vocabSource: source, merges: merges, mergesSource: source, padId: padId)
     }
 
-    public init(vocabPath: String, mergesPath: String) throws {
+    public init(vocabPath: String, mergesPath: String, padId: Int32? = nil) throws {
         try self.init(
             vocabJSON: try readTokenizerFile(vocabPath), vocabSource: vocabPath,
-            merges: try readTokenizerFile(mergesPath), mergesSource: mergesPath)
+            merges: try readTokenizerFile(mergesPath), mergesSource: mergesPath, padId: padId)
     }
 
-    init(vocabJSON: [UInt8], vocabSource: String, merges mergesFile: [UInt8], mergesSource: String) throws {
+    /// `padId`: the id the model's batches are padded with (the importer takes it from the
+    /// tokenizer's `pad_token`), default `<|endoftext|>`. A pad token other than the start and
+    /// end tokens is a special token as well, as transformers adds it: SD3's CLIP-G tokenizer
+    /// pads with "!", so a "!" in a prompt becomes that id, not a BPE piece.
+    init(vocabJSON: [UInt8], vocabSource: String, merges mergesFile: [UInt8], mergesSource: String, padId requestedPad: Int32? = nil) throws {
         let vocab = try Self.readVocabulary(vocabJSON, source: vocabSource)
         func special(_ token: String) throws -> Int32 {
             guard let id = vocab[Array(token.utf8)] else {
@@ -60,14 +64,22 @@ public struct CLIPTokenizer: PromptTokenizer {
         let start = try special("<|startoftext|>"), end = try special("<|endoftext|>")
         startId = start
         endId = end
-        padId = end
+        var specialTokens = [("<|startoftext|>", start), ("<|endoftext|>", end)]
+        if let requestedPad, requestedPad != start, requestedPad != end {
+            // transformers matches the token's own string (its vocab.json key) in the raw text.
+            guard let token = vocab.first(where: { $0.value == requestedPad })?.key, let text = String(validating: token, as: UTF8.self) else {
+                throw SkrrError(file: vocabSource, key: "pad_token_id", "the pad id \(requestedPad) is not in the CLIP vocabulary")
+            }
+            specialTokens.append((text, requestedPad))
+        }
+        padId = requestedPad ?? end
         source = vocabSource
 
         let byteSymbols = Self.byteToUnicode.map { Array(String($0).utf8) }
         byteIds = byteSymbols.map { vocab[$0] ?? end }  // a missing symbol is unk = <|endoftext|>
         finalByteIds = byteSymbols.map { vocab[$0 + Array("</w>".utf8)] ?? end }
         self.merges = try Self.readMerges(mergesFile, vocab: vocab, source: mergesSource)
-        specials = SpecialTokenSplitter([("<|startoftext|>", startId), ("<|endoftext|>", endId)])
+        specials = SpecialTokenSplitter(specialTokens)
     }
 
     public func encode(_ text: String, maxLength: Int?) throws -> [Int32] {
