@@ -116,7 +116,7 @@ let package = Package(
             dependencies: ["SkrrRuntime", "SkrrLowering", "SkrrBackend", "SkrrFrontend", "SkrrIR", "SkrrSupport", "CManifest", "SkrrTestSupport"]),
         .testTarget(
             name: "DriverTests",
-            dependencies: ["SkrrDriver", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
+            dependencies: ["SkrrDriver", "SkrrFrontend", "SkrrEvaluation", "SkrrPasses", "SkrrIR", "SkrrRuntime", "SkrrSupport", "SkrrTestSupport"]),
         .testTarget(
             name: "FuzzRegressionTests",
             dependencies: [

@@ -41,6 +41,15 @@ public struct EncodeOptions: Sendable {
         if !out.hasSuffix(".npy") && !out.hasSuffix(".safetensors") {
             throw UsageError("-o must end in .npy or .safetensors, got '\(out)'")
         }
+        // A pipeline folder without --encoder encodes with all its encoders (EncodeJob.runJoint).
+        if encoder == nil, let folder = try? PipelineFolder.read(model), folder.isJoint {
+            if !ids.isEmpty {
+                throw UsageError("--ids names one tokenizer's ids; a pipeline's encoders each tokenize the prompt (give --prompt, or --encoder NAME)")
+            }
+            if let output {
+                throw UsageError("--output \(output.description) applies to one encoder; the joint conditioning is prompt_embeds and pooled_prompt_embeds (or name --encoder)")
+            }
+        }
         if !(1...ResourceLimits.tokensPerSequence).contains(maxTokens) {
             throw UsageError("--max-tokens must be in 1...\(ResourceLimits.tokensPerSequence), got \(maxTokens)")
         }
@@ -51,13 +60,14 @@ public struct EncodeOptions: Sendable {
 /// write the embeddings a diffusion pipeline consumes.
 public enum EncodeJob {
     public static func run(_ options: EncodeOptions) throws {
+        if options.encoder == nil, let folder = try PipelineFolder.read(options.model), folder.isJoint {
+            try runJoint(options, folder: folder)
+            return
+        }
         let session = try EncoderSession(model: options.model, encoder: options.encoder, pipeline: options.pipeline,
                                          weightCheck: options.weightCheck)
         try OutputPaths.check(outputs: [("-o", options.out)], inputs: session.inputs + options.promptFiles)
-        var prompts: [(text: String, origin: String)] = options.prompts.enumerated().map { ($1, "--prompt \($0 + 1)") }
-        for file in options.promptFiles {
-            prompts += try PromptFiles.read(file).enumerated().map { ($1, "prompt \($0 + 1) of \(file)") }
-        }
+        let prompts = try promptList(options)
         let batch = prompts.isEmpty ? try session.batch(ids: options.ids) : try session.batch(prompts: prompts, maxTokens: options.maxTokens)
         if options.compute == .bf16 && !session.program.tensors.contains(where: { $0.dtype == .bf16 }) {
             StandardStreams.err("note: --compute bf16 changes nothing here: no weight is stored in bf16 (compile with --weight-dtype bf16)\n")
@@ -67,6 +77,32 @@ public enum EncodeJob {
         try write(arrays, output: output, pipeline: session.preset.name, to: options.out)
         let shape = arrays[0].shape
         StandardStreams.err("wrote \(options.out): \(shape[0]) × \(batch.length) tokens, width \(shape.last!)\n")
+    }
+
+    /// A pipeline folder with several encoders and no `--encoder`: every encoder, combined as the
+    /// pipeline's `encode_prompt` combines them.
+    static func runJoint(_ options: EncodeOptions, folder: PipelineFolder) throws {
+        let session = try PipelineSession(folder: folder, pipeline: options.pipeline, weightCheck: options.weightCheck)
+        try OutputPaths.check(outputs: [("-o", options.out)], inputs: session.inputs + options.promptFiles)
+        let prompts = try promptList(options)
+        let arrays = try session.encode(prompts: prompts, compute: options.compute, maxTokens: options.maxTokens)
+        if options.out.hasSuffix(".npy") {
+            try AtomicFile.write(options.out, bytes: EmbeddingWriters.npyBytes(arrays[0]))
+        } else {
+            try AtomicFile.write(options.out, bytes: EmbeddingWriters.safetensorsBytes(
+                arrays, metadata: [("output", "joint"), ("pipeline", session.kind.rawValue),
+                                   ("encoders", folder.encoders.joined(separator: ","))]))
+        }
+        let shape = arrays[0].shape
+        StandardStreams.err("wrote \(options.out): \(shape[0]) × \(shape[1]) tokens, width \(shape[2]) (\(session.kind.rawValue): \(folder.encoders.joined(separator: " + ")))\n")
+    }
+
+    static func promptList(_ options: EncodeOptions) throws -> [(text: String, origin: String)] {
+        var prompts: [(text: String, origin: String)] = options.prompts.enumerated().map { ($1, "--prompt \($0 + 1)") }
+        for file in options.promptFiles {
+            prompts += try PromptFiles.read(file).enumerated().map { ($1, "prompt \($0 + 1) of \(file)") }
+        }
+        return prompts
     }
 
     /// `.npy`: the one array asked for. `.safetensors`: every array, under diffusers' names.

@@ -156,6 +156,34 @@ import Testing
         #expect(result.stderr.contains(testCase.1), "\(result.stderr)")
     }
 
+    /// A whole SD3 pipeline without --encoder: the joint conditioning under diffusers' names,
+    /// equal to diffusers' encode_prompt (the short reference prompt is row 0 of the reference).
+    @Test func jointPipelineRunWritesDiffusersConditioning() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let out = dir + "/joint.safetensors"
+        let result = try runSkrrc(["run", TestPaths.fixture("sd3-full"), "--prompt", "a red cube on a glass table", "-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("1 × 333 tokens, width 96 (sd3: text_encoder + text_encoder_2 + text_encoder_3)"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        for (name, count) in [("prompt_embeds", 333 * 96), ("pooled_prompt_embeds", 80)] {
+            let offsets = (header[name] as! [String: Any])["data_offsets"] as! [Int]
+            let body = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
+            let values = body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+            let expected = Array(try referenceFloats("sd3-full", name).prefix(count))
+            #expect(values.count == count && maxRelativeError(values, expected) <= 1e-4, "\(name)")
+        }
+        // Joint mode takes prompts, not one tokenizer's ids, and has no per-encoder outputs.
+        let ids = try runSkrrc(["run", TestPaths.fixture("sd3-full"), "--ids", "812 5 813", "-o", dir + "/x.safetensors"])
+        #expect(ids.status == 64 && ids.stderr.contains("--ids names one tokenizer's ids"), "\(ids.stderr)")
+        let output = try runSkrrc(["run", TestPaths.fixture("flux-full"), "--prompt", "x", "--output", "pooled", "-o", dir + "/x.safetensors"])
+        #expect(output.status == 64 && output.stderr.contains("applies to one encoder"), "\(output.stderr)")
+        // One encoder of the same folder still runs alone.
+        let single = try runSkrrc(["run", TestPaths.fixture("sd3-full"), "--encoder", "text_encoder_3", "--prompt", "x", "-o", dir + "/t5.npy"])
+        #expect(single.status == 0, "\(single.stderr)")
+    }
+
     /// The fixture's own single-prompt ids, read from its reference file.
     func singleIds(_ fixture: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture(fixture + "/reference.safetensors")))
