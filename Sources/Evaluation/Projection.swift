@@ -1,8 +1,10 @@
+import Glibc
 import SkrrRuntime
 import SkrrSupport
 
 /// The denoiser's input projection applied to text embeddings before D is measured: PixArt's
-/// `caption_projection` (Linear → GELU-tanh → Linear) or SD3/FLUX's `context_embedder` (Linear).
+/// `caption_projection` (Linear → GELU-tanh → Linear), SD3/FLUX's `context_embedder` (Linear), or
+/// the pooled text projection `time_text_embed.text_embedder` (Linear → SiLU → Linear).
 /// Weights are f32 `[out, in]` with biases. The layers run through the interpreter's own
 /// products and activation (OpenBLAS), so projecting thousands of calibration rows of width 4096
 /// costs what a linear layer of the encoder costs, not a naive triple loop.
@@ -19,13 +21,20 @@ public struct Projection: Sendable {
             self.inWidth = inWidth
         }
     }
-    public var layers: [Layer]
-    /// Apply GELU(tanh) between consecutive layers.
-    public var geluBetween: Bool
+    /// The activation between consecutive layers.
+    public enum Between: Sendable { case none, geluTanh, silu }
 
-    public init(layers: [Layer], geluBetween: Bool) {
+    public var layers: [Layer]
+    public var between: Between
+
+    public init(layers: [Layer], between: Between) {
         self.layers = layers
-        self.geluBetween = geluBetween
+        self.between = between
+    }
+
+    /// GELU(tanh) between the layers (PixArt's caption projection) or nothing.
+    public init(layers: [Layer], geluBetween: Bool) {
+        self.init(layers: layers, between: geluBetween ? .geluTanh : .none)
     }
 
     /// Projects rows of width `width`.
@@ -37,7 +46,13 @@ public struct Projection: Sendable {
             }
             var out = try MatrixProduct.linear(current, rows: current.count / currentWidth, weight: layer.weight,
                                                outWidth: layer.outWidth, inWidth: currentWidth, bias: layer.bias)
-            if geluBetween && index < layers.count - 1 { MatrixProduct.activate(&out, .geluTanh) }
+            if index < layers.count - 1 {
+                switch between {
+                case .none: break
+                case .geluTanh: MatrixProduct.activate(&out, .geluTanh)
+                case .silu: for i in out.indices { out[i] = out[i] / (1 + expf(-out[i])) }
+                }
+            }
             current = out
             currentWidth = layer.outWidth
         }

@@ -1,4 +1,5 @@
 import SkrrDriver
+import SkrrEvaluation
 import SkrrFrontend
 import SkrrRuntime
 import SkrrSupport
@@ -114,6 +115,65 @@ import Testing
         let flux = try #require(try PipelineFolder.read(TestPaths.fixture("flux-full")))
         #expect { try PipelineSession(folder: flux, pipeline: .sd3) } throws: {
             "\($0)".contains("is FluxPipeline (flux), but --pipeline sd3 was given")
+        }
+    }
+}
+
+/// The denoiser's reading of the joint conditioning (issue 16's D): the fixtures' own
+/// `context_embedder` and `time_text_embed.text_embedder`, against the same modules run by
+/// diffusers on the reference conditioning.
+@Suite struct JointDiscrepancyTests {
+    func arrays(_ reference: JointEncodeTests.Reference, prefix: String) throws -> JointConditioning.Arrays {
+        let prompt = try reference.floats(prefix + "prompt_embeds"), pooled = try reference.floats(prefix + "pooled_prompt_embeds")
+        return JointConditioning.Arrays(promptEmbeds: prompt.values, tokens: prompt.shape[1], width: prompt.shape[2],
+                                        pooled: pooled.values, pooledWidth: pooled.shape[1])
+    }
+
+    @Test(arguments: ["sd3-full", "flux-full"])
+    func projectionsMatchTheDenoisersModules(_ fixture: String) throws {
+        let reference = try JointEncodeTests.Reference(fixture)
+        let conditioning = try arrays(reference, prefix: "")
+        let (context, pooled) = try ProjectionLoading.loadJoint(TestPaths.fixture(fixture), promptWidth: conditioning.width,
+                                                                pooledWidth: conditioning.pooledWidth)
+        let joint = JointDiscrepancy(context: try #require(context), pooled: try #require(pooled))
+        let features = try joint.features(conditioning)
+        let tests = JointEncodeTests()
+        #expect(tests.relativeError(features.prompt, try reference.floats("context").values) <= 1e-5)
+        #expect(tests.relativeError(features.pooled, try reference.floats("pooled_projected").values) <= 1e-5)
+    }
+
+    @Test func discrepancyIsBothMeanSquaredErrorsOverPromptsAndTheNullPrompt() throws {
+        let reference = try JointEncodeTests.Reference("sd3-full")
+        let (context, pooled) = try ProjectionLoading.loadJoint(TestPaths.fixture("sd3-full"), promptWidth: 96, pooledWidth: 80)
+        let joint = JointDiscrepancy(context: context, pooled: pooled)
+        let dense = try joint.features(try arrays(reference, prefix: ""))
+        let null = try joint.features(try arrays(reference, prefix: "negative_"))
+        #expect(try JointDiscrepancy.discrepancy(calibration: [dense], dense: [dense], null: (null, null)) == 0)
+        // Shift one projected prompt value by 0.5 and one pooled value by 2: D = 0.25 / n + 4 / m.
+        var changed = dense
+        changed.prompt[7] += 0.5
+        changed.pooled[3] += 2
+        // (The shifts as f32 actually stored them.)
+        let dp = Double(changed.prompt[7]) - Double(dense.prompt[7]), dq = Double(changed.pooled[3]) - Double(dense.pooled[3])
+        #expect(abs(dp - 0.5) < 1e-3 && abs(dq - 2) < 1e-3)
+        let expected = dp * dp / Double(dense.prompt.count) + dq * dq / Double(dense.pooled.count)
+        let d = try JointDiscrepancy.discrepancy(calibration: [changed], dense: [dense], null: (null, null))
+        #expect(abs(d - expected) <= 1e-9 * expected)
+        // The null term is its own mean: the same change on the empty prompt counts per its size.
+        var changedNull = null
+        changedNull.pooled[0] += 1
+        let withNull = try JointDiscrepancy.discrepancy(calibration: [dense], dense: [dense], null: (changedNull, null))
+        let dn = Double(changedNull.pooled[0]) - Double(null.pooled[0])
+        #expect(abs(withNull - dn * dn / Double(null.pooled.count)) <= 1e-12)
+        #expect(throws: SkrrError.self) { try JointDiscrepancy.discrepancy(calibration: [dense, dense], dense: [dense], null: nil) }
+    }
+
+    @Test func mismatchedDenoisersAreRefusedByKey() throws {
+        #expect { try ProjectionLoading.loadJoint(TestPaths.fixture("sd3-full"), promptWidth: 64, pooledWidth: 80) } throws: {
+            "\($0)".contains("context_embedder.weight") && "\($0)".contains("takes inputs of width 96, but prompt_embeds are 64 wide")
+        }
+        #expect { try ProjectionLoading.loadJoint(TestPaths.fixture("flux-full"), promptWidth: 64, pooledWidth: 80) } throws: {
+            "\($0)".contains("time_text_embed.text_embedder.linear_1.weight") && "\($0)".contains("width 32, but pooled_prompt_embeds are 80 wide")
         }
     }
 }

@@ -38,6 +38,14 @@ public enum JointConditioning {
         public var pooled: [Float]
         public var pooledWidth: Int
 
+        public init(promptEmbeds: [Float], tokens: Int, width: Int, pooled: [Float], pooledWidth: Int) {
+            self.promptEmbeds = promptEmbeds
+            self.tokens = tokens
+            self.width = width
+            self.pooled = pooled
+            self.pooledWidth = pooledWidth
+        }
+
         public func named(batch: Int) -> [NamedArray] {
             [NamedArray(name: "prompt_embeds", shape: [batch, tokens, width], values: .float32(promptEmbeds)),
              NamedArray(name: "pooled_prompt_embeds", shape: [batch, pooledWidth], values: .float32(pooled))]
