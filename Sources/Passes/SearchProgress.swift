@@ -70,7 +70,7 @@ struct SearchProgress {
         let total = done + (remainingSteps(removed: removed) > 0 ? perStep : 0) + future
         context.reportProgress(done, of: max(total, done))
         let eta = done > 0 ? elapsed * (total - done) / done : 0
-        let fraction = Double(removed) / Double(max(space.model.sourceParameters, 1))
+        let fraction = Double(removed) / Double(max(space.sourceParameters, 1))
         context.note("step \(number): best D \(bestD), \(percent(fraction)) removed, \(ProgressBar.clock(elapsed)) elapsed, ETA \(ProgressBar.clock(eta))")
     }
 
@@ -90,7 +90,7 @@ struct SearchProgress {
     private func remainingSteps(removed: Int) -> Int {
         let left = space.target - removed
         guard left > 0 else { return 0 }
-        let sizes = space.candidates.map { space.model.parameterCount(ofSubBlock: $0) }
+        let sizes = space.candidates.map { space.parameterCount(ofSubBlock: $0) }
         let mean = Double(sizes.reduce(0, +)) / Double(max(sizes.count, 1))
         return Int((Double(left) / max(mean, 1)).rounded(.up))
     }

@@ -63,15 +63,23 @@ public struct SkipSearch: ModelPass {
     }
 
     public func run(_ model: ModelIR, context: PassContext) throws -> ModelIR {
+        var result = model
+        result.schedule = try search(SearchSpace(model: model, sparsity: sparsity), context: context)
+        return result
+    }
+
+    /// The beam search over `space`: the schedule it ends with (the input's when that is already
+    /// sparse enough). The scorer (and screening scorers) come from `context`, and the search is
+    /// recorded there.
+    public func search(_ space: SearchSpace, context: PassContext) throws -> [Slot] {
         let scorer = try context.analysis(.scheduleScorer, for: Self.name)
-        let space = SearchSpace(model: model, sparsity: sparsity)
         guard space.reachable >= space.target else {
-            let most = Double(space.reachable) / Double(max(model.sourceParameters, 1))
+            let most = Double(space.reachable) / Double(max(space.sourceParameters, 1))
             throw SkrrError(key: Self.name, "target sparsity \(sparsity) is unreachable: skipping every sub-block removes \(percent(most)) of the parameters (embeddings, norms and heads are never pruned)")
         }
         if space.removed(skipping: []) >= space.target {
             context.record(NoteRecord(pass: Self.name, summary: "input already at sparsity ≥ \(sparsity); nothing skipped"))
-            return model
+            return space.base
         }
         let screening = try screeningScorer(context)
         var state = try SearchState.restore(context.restoredState(Self.name)) ?? SearchState()
@@ -121,16 +129,14 @@ public struct SkipSearch: ModelPass {
             progress.endStep(number: state.steps.count, bestD: kept[0].discrepancies.last!, removed: best)
         }
         let done = state.finished!
-        var result = model
-        result.schedule = space.schedule(skipping: done.skipped)
         context.record(SkipSearchRecord(
             pass: Self.name, order: done.order, orderDiscrepancies: done.discrepancies, beam: beam,
-            removedFraction: Double(space.removed(skipping: done.skipped)) / Double(model.sourceParameters),
+            removedFraction: Double(space.removed(skipping: done.skipped)) / Double(space.sourceParameters),
             screen: screening == nil ? nil : SkipSearchRecord.Screen(prompts: screen, rescored: rescore),
             steps: state.steps.map { .init(candidates: $0.candidates, rescored: $0.rescored, subBlockEvaluations: $0.subBlockEvaluations,
                                            screenedSubBlockEvaluations: $0.screenedSubBlockEvaluations) },
             resumedSteps: resumed))
-        return result
+        return space.schedule(skipping: done.skipped)
     }
 
     /// Every beam extended by every sub-block it still runs, each set once (first parent wins).
@@ -191,39 +197,64 @@ public struct SkipSearch: ModelPass {
     }
 }
 
-/// The model a search runs on: which sub-blocks it may drop and what dropping them removes.
-struct SearchSpace {
-    let model: ModelIR
-    let target: Int
+/// What a search runs on: which sub-blocks it may drop, what dropping them removes, and the
+/// schedule a set of dropped sub-blocks gives. One encoder's space comes from its IR; a joint
+/// search over several encoders (issue 16) builds one whose slots number every encoder's
+/// sub-blocks in turn.
+public struct SearchSpace {
+    /// The schedule nothing has been dropped from.
+    public let base: [Slot]
+    /// Parameters of the source: the denominator of sparsity.
+    public let sourceParameters: Int
+    public let target: Int
     /// Sub-blocks a search may drop, ascending.
-    let candidates: [Int]
-    let reachable: Int
+    public let candidates: [Int]
+    public let reachable: Int
+    /// Parameters removed by a schedule derived from `base`.
+    let removedBy: ([Slot]) -> Int
+    /// Parameters of one droppable sub-block (for the progress estimate).
+    let size: (Int) -> Int
+    /// Slots a candidate diverging at `slot` recomputes (of those still running in `schedule`).
+    let suffix: (Int, [Slot]) -> Int
 
+    public init(base: [Slot], sourceParameters: Int, sparsity: Double, candidates: [Int],
+                removed: @escaping ([Slot]) -> Int, subBlockSize: @escaping (Int) -> Int,
+                suffixLength: @escaping (Int, [Slot]) -> Int) {
+        self.base = base
+        self.sourceParameters = sourceParameters
+        target = Int((sparsity * Double(sourceParameters)).rounded(.up))
+        self.candidates = candidates
+        removedBy = removed
+        size = subBlockSize
+        suffix = suffixLength
+        reachable = removed(base.enumerated().map { candidates.contains($0.offset) ? .skip : $0.element })
+    }
+
+    /// One encoder's space.
     init(model: ModelIR, sparsity: Double) {
-        self.model = model
-        target = Int((sparsity * Double(model.sourceParameters)).rounded(.up))
-        let droppable = model.schedule.indices.filter(model.isDroppable)
-        candidates = droppable
-        var all = model
-        all.schedule = model.schedule.enumerated().map { droppable.contains($0.offset) ? .skip : $0.element }
-        reachable = model.sourceParameters - all.keptParameters
+        self.init(
+            base: model.schedule, sourceParameters: model.sourceParameters, sparsity: sparsity,
+            candidates: model.schedule.indices.filter(model.isDroppable),
+            removed: { schedule in
+                var copy = model
+                copy.schedule = schedule
+                return model.sourceParameters - copy.keptParameters
+            },
+            subBlockSize: { model.parameterCount(ofSubBlock: $0) },
+            suffixLength: { slot, schedule in (slot..<schedule.count).filter { schedule[$0] != .skip }.count })
     }
 
-    func schedule(skipping set: Set<Int>) -> [Slot] {
-        model.schedule.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
+    public func schedule(skipping set: Set<Int>) -> [Slot] {
+        base.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
     }
 
-    func removed(skipping set: Set<Int>) -> Int {
-        var copy = model
-        copy.schedule = schedule(skipping: set)
-        return model.sourceParameters - copy.keptParameters
-    }
+    func removed(skipping set: Set<Int>) -> Int { removedBy(schedule(skipping: set)) }
+
+    func parameterCount(ofSubBlock slot: Int) -> Int { size(slot) }
 
     /// Sub-blocks that still run at or after `slot` when `set` is skipped: the suffix a
     /// candidate diverging at `slot` recomputes.
-    func suffixLength(from slot: Int, skipping set: Set<Int>) -> Int {
-        (slot..<model.schedule.count).filter { !set.contains($0) && model.schedule[$0] != .skip }.count
-    }
+    func suffixLength(from slot: Int, skipping set: Set<Int>) -> Int { suffix(slot, schedule(skipping: set)) }
 }
 
 extension ModelIR {
