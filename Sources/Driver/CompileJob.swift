@@ -22,6 +22,9 @@ public enum CompileJob {
 
     @discardableResult
     public static func run(_ options: CompileOptions) throws -> Outcome {
+        if options.jointFolder != nil {
+            throw SkrrError(file: options.model, "several text encoders without --encoder: a joint prune (JointPruneJob.run), not one encoder's compile")
+        }
         // MPI hook (Distribution.swift): under mpirun this process is one rank of a job; only
         // rank 0 writes, and an error on any rank ends every rank.
         if let distribution = try Distribution.join() {

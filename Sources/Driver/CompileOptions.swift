@@ -51,6 +51,9 @@ public struct CompileOptions: Sendable {
     public var weightCheck = true
     /// Write a runtime file without tokenizer files (it encodes only `--ids`).
     public var noTokenizer = false
+    /// Joint prune only: also prune each encoder alone to the same fraction, by its own D, and
+    /// report the joint D of that result beside the joint search's (`--compare-separate`).
+    public var compareSeparate = false
     /// The search options the user set (`--sparsity`, `--calib` ...): they are refused, not
     /// silently ignored, when the run does not prune, and those that set pass options
     /// (`pipelineOptions`) also when it names its own pipeline with `--passes`.
@@ -60,8 +63,28 @@ public struct CompileOptions: Sendable {
 
     public init(model: String) { self.model = model }
 
+    /// The pipeline folder a joint prune works on: `-O prune` on a folder with several text
+    /// encoders and no `--encoder` (JointPruneJob).
+    public var jointFolder: PipelineFolder? {
+        guard encoder == nil, level == .prune, let folder = try? PipelineFolder.read(model), folder.isJoint else { return nil }
+        return folder
+    }
+
     /// Every check that needs no file: what the CLI reports as usage errors before any work.
     public func validate() throws {
+        if let folder = jointFolder {
+            try JointPruneJob.validate(self)
+            if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
+            if beam < 1 { throw UsageError("--beam must be at least 1") }
+            if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
+            if let kind = calibration.pipeline == .generic ? nil : calibration.pipeline, folder.kind != nil, kind != folder.kind {
+                throw UsageError("--pipeline \(kind.rawValue) does not match \(folder.className) in \(folder.path)/model_index.json")
+            }
+            return
+        }
+        if compareSeparate {
+            throw UsageError("--compare-separate applies to a joint prune: -O prune on a pipeline folder with several encoders and no --encoder")
+        }
         if !emitIR && out == nil { throw UsageError("nothing to write: pass -o OUT.skrr, -o OUT.ir and/or --emit-ir") }
         if let out, !out.hasSuffix(".ir") && !out.hasSuffix(".skrr") {
             throw UsageError("-o must name a runtime file (.skrr) or an IR file (.ir), got '\(out)'")

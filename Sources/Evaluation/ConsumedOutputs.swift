@@ -24,9 +24,9 @@ public struct ConsumedOutputs: Equatable, Sendable {
 
 /// One batch's measured outputs: the consumed hidden rows (after the projection, if any) and
 /// the pooled output.
-struct MeasuredOutputs {
-    var hidden: [Float]?
-    var pooled: [Float]?
+public struct MeasuredOutputs: Sendable {
+    public var hidden: [Float]?
+    public var pooled: [Float]?
 }
 
 extension DiscrepancyScorer {

@@ -41,7 +41,7 @@ public final class DiscrepancyScorer: ScheduleScorer {
     /// `runner`'s first interpreter: embedding and finishing single states.
     var interpreter: Interpreter { runner.primary }
     /// The dense model and its weights, for candidates whose weights differ (merged tensors).
-    let denseModel: ModelIR
+    public let denseModel: ModelIR
     let denseWeights: WeightSource
     /// Final hidden states of the dense model on the calibration batches (before any
     /// projection), computed on the first `measure`.
@@ -227,12 +227,31 @@ public final class DiscrepancyScorer: ScheduleScorer {
     var cachedBytes: Int { cache.reduce(0) { $0 + $1.boundaries.count * stateBytes } }
 
     func discrepancy(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> Double {
+        discrepancy(of: try outputs(schedule, resumingFrom: base, at: divergence))
+    }
+
+    func outputs(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> [MeasuredOutputs] {
         let limit = resumeLimit(divergence)
         let boundary = base.boundaries.keys.filter { $0 <= limit }.max()
         var states = try boundary.map { base.boundaries[$0]! } ?? runner.begin(allBatches)
         let penultimate = try advance(&states, from: boundary ?? 0, with: runner) { self.weights(for: $0, schedule[$0]) }
-        return discrepancy(of: try measured(states, penultimate: penultimate, finishedBy: interpreter))
+        return try measured(states, penultimate: penultimate, finishedBy: interpreter)
     }
+
+    /// What the pipeline reads under `schedule`, per calibration batch and then the null prompt
+    /// (not projected unless the scorer has a projection), resuming from `base`'s cached states:
+    /// for a joint search, which combines several encoders' outputs before measuring D.
+    public func outputs(_ schedule: [Slot], base: [Slot]) throws -> [MeasuredOutputs] {
+        let baseRun = try ensureCached(base)
+        statistics.naiveSubBlockEvaluations += schedule.filter { $0 != .skip }.count
+        return try outputs(schedule, resumingFrom: baseRun, at: firstDifference(schedule, base))
+    }
+
+    /// The dense model's outputs, as `outputs` gives them.
+    public var denseOutputs: [MeasuredOutputs] { denseMeasured }
+
+    /// Calibration batches (the null prompt, when included, comes after them in `outputs`).
+    public var calibrationBatchCount: Int { calibration.count }
 
     /// `f(·)` of a final state: the consumed positions' embeddings, projected when configured.
     func embeddingsOf(_ state: ForwardState, finishedBy runner: Interpreter? = nil) throws -> [Float] {

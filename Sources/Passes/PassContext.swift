@@ -28,6 +28,13 @@ public final class PassContext {
     /// A line for the log about the running pass (one per search step, say).
     public func note(_ message: String) { noteHandler?(message) }
 
+    /// Who hears `reportProgress` and `note` while a pass runs outside a `PassManager` (a joint
+    /// search over several encoders calls `SkipSearch.search` itself); nil handlers stop it.
+    public func observe(progress: ((Double, Double) -> Void)?, note: ((String) -> Void)?) {
+        progressHandler = progress
+        noteHandler = note
+    }
+
     // MARK: views over the records, for reports
 
     /// The last record of the given type.

@@ -231,7 +231,7 @@ public struct SearchSpace {
     }
 
     /// One encoder's space.
-    init(model: ModelIR, sparsity: Double) {
+    public init(model: ModelIR, sparsity: Double) {
         self.init(
             base: model.schedule, sourceParameters: model.sourceParameters, sparsity: sparsity,
             candidates: model.schedule.indices.filter(model.isDroppable),
@@ -260,7 +260,7 @@ public struct SearchSpace {
 extension ModelIR {
     /// Whether a pass may remove sub-block `slot`: it runs in its own slot and no other slot
     /// re-uses it (removing a re-use source would change the slots that borrow it).
-    func isDroppable(_ slot: Int) -> Bool {
+    public func isDroppable(_ slot: Int) -> Bool {
         schedule.indices.contains(slot) && schedule[slot] == .run(slot)
             && !schedule.enumerated().contains { $0.offset != slot && $0.element == .run(slot) }
     }

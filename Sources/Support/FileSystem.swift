@@ -6,6 +6,14 @@ import Darwin
 
 /// Small path helpers over POSIX calls, so modules do not each reinvent them with Foundation.
 public enum FileSystem {
+    /// Makes the folder `path` (one level) unless it exists as a folder already.
+    public static func createDirectory(_ path: String) throws {
+        if isDirectory(path) { return }
+        guard mkdir(path, 0o755) == 0 || (errno == EEXIST && isDirectory(path)) else {
+            throw SkrrError(file: path, "cannot create this folder: \(String(cString: strerror(errno)))")
+        }
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

@@ -19,6 +19,7 @@ struct Compile: ParsableCommand {
             baseline instead). Discrepancy is measured on calibration prompts: 64 of the built-in \
             long prompts (like the captions T2I users write, as the Skrr paper calibrates) unless \
             --calib and --calib-size say otherwise (Sources/Driver/Prompts/NOTICE).
+            -O prune on an SD3 or FLUX pipeline folder without --encoder prunes all its text             encoders under one budget (--sparsity of their parameters together), scored by D on             the joint conditioning after the pipeline's own transformer/ projections; it writes             each encoder's IR under -o FOLDER and the --report (a runtime file holding every             encoder is not written yet).
             """)
 
     @Argument(help: "The model: .safetensors file, *.safetensors.index.json, folder, or .ir file.")
@@ -98,6 +99,9 @@ struct Compile: ParsableCommand {
     @Flag(name: .long, help: "Write a runtime file even though the model has no tokenizer files (it then encodes only --ids).")
     var noTokenizer = false
 
+    @Flag(name: .long, help: "Joint prune of a pipeline: also prune each encoder alone to the same fraction and report that result's joint D.")
+    var compareSeparate = false
+
     var options: CompileOptions {
         var o = CompileOptions(model: model)
         o.encoder = encoder
@@ -124,6 +128,7 @@ struct Compile: ParsableCommand {
         o.emitIR = emitIR
         o.weightCheck = !noWeightCheck
         o.noTokenizer = noTokenizer
+        o.compareSeparate = compareSeparate
         let given: [(String, Bool)] = [
             ("--sparsity", sparsity != nil), ("--beam", beam != nil), ("--method", method != nil), ("--screen", screen != nil),
             ("--reuse-folds", reuseFolds != nil), ("--search-compute", searchCompute != nil), ("--calib", calib != nil),
@@ -137,6 +142,8 @@ struct Compile: ParsableCommand {
     // so a misspelt option would otherwise be hidden behind a message about what is missing.
     func run() throws {
         try usage(of: Compile.self) { try options.validate() }
-        try reportingErrors { try CompileJob.run(options) }
+        try reportingErrors {
+            if let folder = options.jointFolder { try JointPruneJob.run(options, folder: folder) } else { try CompileJob.run(options) }
+        }
     }
 }

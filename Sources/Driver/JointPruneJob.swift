@@ -1,0 +1,226 @@
+import SkrrEvaluation
+import SkrrFrontend
+import SkrrIR
+import SkrrPasses
+import SkrrRuntime
+import SkrrSupport
+
+/// `skrrc PIPELINE_FOLDER -O prune --sparsity F` without `--encoder` (issue 16): every text
+/// encoder of an SD3 or FLUX pipeline pruned under one budget, F of the encoders' parameters
+/// together. One beam search (the same `SkipSearch`) runs over the union of their sub-blocks,
+/// scored by D on the joint conditioning the denoiser reads (`JointScheduleScorer`), after the
+/// denoiser's own projections when the pipeline has its `transformer/` (or `--projection` names
+/// one). Re-use then runs per encoder, still judged by the joint D, and dead weights are dropped
+/// per encoder.
+///
+/// Not yet: one runtime file holding every encoder (each encoder's result is written as an IR
+/// file under `-o FOLDER`, which `skrrc FILE.ir -o FILE.skrr` compiles), screening, checkpoints
+/// and MPI ranks for the joint search.
+public enum JointPruneJob {
+    public struct Outcome {
+        public let sources: [ModelIR]
+        public let results: [ModelIR]
+        public let names: [String]
+        public let discrepancy: Double?
+        public let work: ScorerStatistics
+        public let context: PassContext
+        /// `--compare-separate`: the per-encoder baseline.
+        public let separate: Separate?
+    }
+
+    /// The joint mode's own checks (CompileOptions.validate hands over to it).
+    static func validate(_ options: CompileOptions) throws {
+        if options.out == nil && options.report == nil {
+            throw UsageError("a joint prune writes each encoder's IR under -o FOLDER and/or the --report; pass at least one")
+        }
+        if let out = options.out, out.hasSuffix(".skrr") || out.hasSuffix(".ir") {
+            throw UsageError("-o \(out): a joint prune writes one IR file per encoder into a folder (a runtime file holding every encoder is not implemented yet); pass -o FOLDER, or --encoder NAME to prune one encoder")
+        }
+        for (given, option) in [(options.emitIR, "--emit-ir"), (options.checkpoint != nil, "--checkpoint"), (options.passes != nil, "--passes"),
+                                (options.weightDType != nil, "--weight-dtype"), (options.plot != nil, "--plot"),
+                                ((options.screen ?? 0) > 0, "--screen"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds"),
+                                (options.calibration.heldOut != nil, "--eval")] where given {
+            throw UsageError("\(option) is not available for a joint prune of several encoders yet; name one with --encoder")
+        }
+        guard options.method == .skrr || options.method == .skipOnly else {
+            throw UsageError("--method \(options.method.rawValue) prunes one encoder; a joint prune runs skrr or skip-only")
+        }
+    }
+
+    /// Everything a joint search measures with: each encoder's source IR and calibration, and
+    /// the joint scorer over them (the dense reference runs here).
+    public struct Prepared {
+        public let kind: PipelineKind
+        public let names: [String]
+        public let sources: [ModelIR]
+        public let calibrations: [Calibration]
+        public let scorer: JointScheduleScorer
+    }
+
+    public static func prepare(_ options: CompileOptions, folder: PipelineFolder) throws -> Prepared {
+        let kind = options.calibration.pipeline == .generic ? folder.kind : options.calibration.pipeline
+        let session = try PipelineSession(folder: folder, pipeline: kind, weightCheck: false)  // checks the encoder set
+        let names = session.clip.map(\.name) + [session.t5.name]
+        let order = folder.encoders.filter(names.contains)
+        var sources: [ModelIR] = [], members: [JointScheduleScorer.Member] = []
+        var calibrations: [Calibration] = []
+        for name in order {
+            let imported = try ModelImporter.importModel(at: folder.path, encoder: name)
+            if options.weightCheck { try WeightScan.check(imported) }
+            var calibrationOptions = options.calibration
+            calibrationOptions.pipeline = session.kind
+            calibrationOptions.projection = nil  // the denoiser's projections apply to the joint conditioning
+            let calibration = try Calibration(model: imported.ir, options: calibrationOptions)
+            sources.append(imported.ir)
+            calibrations.append(calibration)
+            members.append(.init(name: name, scorer: try calibration.scorer(.skrr), clip: imported.ir.config.causal))
+        }
+        let promptWidth = sources[order.firstIndex(of: session.t5.name)!].config.hiddenSize
+        let joint = try jointDiscrepancy(options, folder: folder, sources: sources, members: members, kind: session.kind,
+                                         promptWidth: promptWidth)
+        let scorer = try JointScheduleScorer(kind: session.kind, members: members, prompts: calibrations[0].prompts.count, joint: joint)
+        return Prepared(kind: session.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer)
+    }
+
+    @discardableResult
+    public static func run(_ options: CompileOptions, folder: PipelineFolder) throws -> Outcome {
+        let started = ProgressBar.now()
+        let prepared = try prepare(options, folder: folder)
+        let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)
+        let members = scorer.members
+        // One search over every encoder's sub-blocks, the budget a fraction of all their parameters.
+        let space = Self.space(sources, scorer: scorer, sparsity: options.sparsity)
+        let context = PassContext()
+        context.analyses.register(.scheduleScorer, scorer)
+        let bar = ProgressBar(SkipSearch.name, total: 1)
+        context.observe(progress: { done, total in bar.update(done / max(total, 1)) },
+                        note: { bar.log("\(SkipSearch.name): \($0)") })
+        let searched = try SkipSearch(sparsity: options.sparsity, beam: options.beam).search(space, context: context)
+        bar.update(1)
+        bar.finish()
+        context.observe(progress: nil, note: nil)
+
+        var joined = searched
+        var results: [ModelIR] = []
+        for m in sources.indices {
+            var model = sources[m]
+            model.schedule = scorer.local(joined, member: m)
+            if options.method == .skrr {
+                let memberContext = PassContext()
+                memberContext.analyses.register(.scheduleScorer, scorer.view(member: m, within: joined))
+                model = try ReuseRewrite().run(model, context: memberContext)
+                for record in memberContext.records { context.record(record) }
+                joined = Array(joined.prefix(scorer.offsets[m])) + scorer.joint(model.schedule, member: m)
+                    + Array(joined.dropFirst(scorer.offsets[m] + model.schedule.count))
+            }
+            model = try DeadWeightElim().run(model, context: PassContext())
+            try IRVerifier.verify(model, source: "result (\(order[m]))")
+            results.append(model)
+        }
+        let discrepancy = try scorer.score([joined], base: joined)[0]
+        let separate = options.compareSeparate
+            ? try separately(sources, members: members, scorer: scorer, options: options, names: order) : nil
+
+        if let out = options.out {
+            for (name, result) in zip(order, results) {
+                let path = FileSystem.join(out, name + ".ir")
+                try FileSystem.createDirectory(out)
+                try AtomicFile.write(path, bytes: Array(IRPrinter.print(IRFiles.relocatingRoot(result, writtenTo: path)).utf8))
+            }
+        }
+        let seconds = ProgressBar.now() - started
+        let total = sources.reduce(0) { $0 + $1.sourceParameters }, kept = results.reduce(0) { $0 + $1.keptParameters }
+        StandardStreams.out("joint prune of \(prepared.kind.rawValue) (\(order.joined(separator: " + "))): "
+                            + "\(Formatting.percent(Double(total - kept) / Double(max(total, 1)))) of \(total) parameters removed, D \(discrepancy)\n")
+        for (name, (source, result)) in zip(order, zip(sources, results)) {
+            StandardStreams.out("  \(name): \(Formatting.percent(result.sparsity)) of \(source.sourceParameters) removed, skipped \(skippedSlots(result)), re-used \(reusedSlots(result))\n")
+        }
+        if let separate {
+            let keptSeparately = separate.results.reduce(0) { $0 + $1.keptParameters }
+            StandardStreams.out("each encoder pruned alone by its own D to the same fraction: "
+                                + "\(Formatting.percent(Double(total - keptSeparately) / Double(max(total, 1)))) removed, joint D \(separate.discrepancy)\n")
+        }
+        if let report = options.report {
+            let json = JointReport.make(pipeline: prepared.kind.rawValue, names: order, sources: sources, results: results,
+                                        sparsityTarget: options.sparsity, method: options.method.rawValue, context: context,
+                                        discrepancy: discrepancy, work: scorer.statistics, calibration: calibrations[0],
+                                        separate: separate, seconds: seconds)
+            try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
+        }
+        return Outcome(sources: sources, results: results, names: order, discrepancy: discrepancy, work: scorer.statistics,
+                       context: context, separate: separate)
+    }
+
+    /// What pruning each encoder on its own gives, the way one would without a joint search:
+    /// each to the same fraction, by the skip search and re-use on its own D (its own outputs,
+    /// null prompt included, no denoiser projection); then measured by the joint D.
+    static func separately(_ sources: [ModelIR], members: [JointScheduleScorer.Member], scorer: JointScheduleScorer,
+                           options: CompileOptions, names: [String]) throws -> Separate {
+        var joined: [Slot] = []
+        var results: [ModelIR] = []
+        for m in sources.indices {
+            StandardStreams.err("separate prune of \(names[m]) to \(Formatting.percent(options.sparsity))\n")
+            let context = PassContext()
+            context.analyses.register(.scheduleScorer, members[m].scorer as any ScheduleScorer)
+            var model = sources[m]
+            model.schedule = try SkipSearch(sparsity: options.sparsity, beam: options.beam).search(
+                SearchSpace(model: model, sparsity: options.sparsity), context: context)
+            if options.method == .skrr { model = try ReuseRewrite().run(model, context: context) }
+            model = try DeadWeightElim().run(model, context: PassContext())
+            joined += scorer.joint(model.schedule, member: m)
+            results.append(model)
+        }
+        return Separate(results: results, discrepancy: try scorer.score([joined], base: joined)[0])
+    }
+
+    public struct Separate {
+        public let results: [ModelIR]
+        public let discrepancy: Double
+    }
+
+    /// The search space over every encoder: joint slot numbering as `JointScheduleScorer`'s.
+    static func space(_ sources: [ModelIR], scorer: JointScheduleScorer, sparsity: Double) -> SearchSpace {
+        func member(of slot: Int) -> Int { scorer.offsets.lastIndex { $0 <= slot }! }
+        let candidates = sources.indices.flatMap { m in sources[m].schedule.indices.filter(sources[m].isDroppable).map { $0 + scorer.offsets[m] } }
+        return SearchSpace(
+            base: scorer.denseSchedule, sourceParameters: sources.reduce(0) { $0 + $1.sourceParameters }, sparsity: sparsity,
+            candidates: candidates,
+            removed: { schedule in
+                sources.indices.reduce(0) { total, m in
+                    var copy = sources[m]
+                    copy.schedule = scorer.local(schedule, member: m)
+                    return total + sources[m].sourceParameters - copy.keptParameters
+                }
+            },
+            subBlockSize: { slot in sources[member(of: slot)].parameterCount(ofSubBlock: slot - scorer.offsets[member(of: slot)]) },
+            suffixLength: { slot, schedule in
+                let m = member(of: slot), end = scorer.offsets[m] + sources[m].schedule.count
+                return (slot..<end).filter { schedule[$0] != .skip }.count
+            })
+    }
+
+    /// The denoiser's projections: `--projection`, else the pipeline's own `transformer/`, else none.
+    static func jointDiscrepancy(_ options: CompileOptions, folder: PipelineFolder, sources: [ModelIR],
+                                 members: [JointScheduleScorer.Member], kind: PipelineKind, promptWidth: Int) throws -> JointDiscrepancy {
+        let own = FileSystem.join(folder.path, "transformer")
+        guard let denoiser = options.calibration.projection ?? (FileSystem.isDirectory(own) ? own : nil) else {
+            return JointDiscrepancy(context: nil, pooled: nil)
+        }
+        let pooledWidth = zip(sources, members).filter { $0.1.clip }.reduce(0) { total, pair in
+            total + (kind == .sd3 ? (pair.0.config.projectionDim ?? pair.0.config.hiddenSize) : pair.0.config.hiddenSize)
+        }
+        let (context, pooled) = try ProjectionLoading.loadJoint(denoiser, promptWidth: promptWidth, pooledWidth: pooledWidth)
+        return JointDiscrepancy(context: context, pooled: pooled)
+    }
+
+    static func skippedSlots(_ model: ModelIR) -> [Int] {
+        model.schedule.indices.filter { model.schedule[$0] != .run($0) }
+    }
+
+    static func reusedSlots(_ model: ModelIR) -> [String] {
+        model.schedule.enumerated().compactMap { slot, entry in
+            if case let .run(source) = entry, source != slot { return "\(slot)←\(source)" }
+            return nil
+        }
+    }
+}
