@@ -54,6 +54,9 @@ public struct CompileOptions: Sendable {
     /// Joint prune only: also prune each encoder alone to the same fraction, by its own D, and
     /// report the joint D of that result beside the joint search's (`--compare-separate`).
     public var compareSeparate = false
+    /// Joint prune only: how the search ranks candidates (`--rank`; nil: per-parameter, see
+    /// BENCHMARKS "Joint pruning").
+    public var ranking: SkipSearch.Ranking?
     /// The search options the user set (`--sparsity`, `--calib` ...): they are refused, not
     /// silently ignored, when the run does not prune, and those that set pass options
     /// (`pipelineOptions`) also when it names its own pipeline with `--passes`.
@@ -81,6 +84,9 @@ public struct CompileOptions: Sendable {
                 throw UsageError("--pipeline \(kind.rawValue) does not match \(folder.className) in \(folder.path)/model_index.json")
             }
             return
+        }
+        if ranking != nil {
+            throw UsageError("--rank applies to a joint prune: -O prune on a pipeline folder with several encoders and no --encoder")
         }
         if compareSeparate {
             throw UsageError("--compare-separate applies to a joint prune: -O prune on a pipeline folder with several encoders and no --encoder")

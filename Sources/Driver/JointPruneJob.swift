@@ -95,7 +95,7 @@ public enum JointPruneJob {
         let bar = ProgressBar(SkipSearch.name, total: 1)
         context.observe(progress: { done, total in bar.update(done / max(total, 1)) },
                         note: { bar.log("\(SkipSearch.name): \($0)") })
-        let searched = try SkipSearch(sparsity: options.sparsity, beam: options.beam).search(space, context: context)
+        let searched = try SkipSearch(sparsity: options.sparsity, beam: options.beam, ranking: options.ranking ?? .perParameter).search(space, context: context)
         bar.update(1)
         bar.finish()
         context.observe(progress: nil, note: nil)
@@ -118,6 +118,9 @@ public enum JointPruneJob {
             results.append(model)
         }
         let discrepancy = try scorer.score([joined], base: joined)[0]
+        // Parameters removed after each step of the search's path, beside its D.
+        let removalOrder = context.removalOrder.order
+        let pathRemoved = removalOrder.indices.map { space.removed(skipping: Set(removalOrder[...$0])) }
         let separate = options.compareSeparate
             ? try separately(sources, members: members, scorer: scorer, options: options, names: order) : nil
 
@@ -137,14 +140,19 @@ public enum JointPruneJob {
         }
         if let separate {
             let keptSeparately = separate.results.reduce(0) { $0 + $1.keptParameters }
+            let removedSeparately = total - keptSeparately
             StandardStreams.out("each encoder pruned alone by its own D to the same fraction: "
-                                + "\(Formatting.percent(Double(total - keptSeparately) / Double(max(total, 1)))) removed, joint D \(separate.discrepancy)\n")
+                                + "\(Formatting.percent(Double(removedSeparately) / Double(max(total, 1)))) removed, joint D \(separate.discrepancy)\n")
+            let ds = context.removalOrder.discrepancies
+            if let step = pathRemoved.firstIndex(where: { $0 >= removedSeparately }) {
+                StandardStreams.out("the joint search's path at step \(step + 1): \(Formatting.percent(Double(pathRemoved[step]) / Double(max(total, 1)))) removed, joint D \(ds[step])\n")
+            }
         }
         if let report = options.report {
             let json = JointReport.make(pipeline: prepared.kind.rawValue, names: order, sources: sources, results: results,
                                         sparsityTarget: options.sparsity, method: options.method.rawValue, context: context,
                                         discrepancy: discrepancy, work: scorer.statistics, calibration: calibrations[0],
-                                        separate: separate, seconds: seconds)
+                                        separate: separate, pathRemoved: pathRemoved, seconds: seconds)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(sources: sources, results: results, names: order, discrepancy: discrepancy, work: scorer.statistics,
@@ -163,8 +171,16 @@ public enum JointPruneJob {
             let context = PassContext()
             context.analyses.register(.scheduleScorer, members[m].scorer as any ScheduleScorer)
             var model = sources[m]
-            model.schedule = try SkipSearch(sparsity: options.sparsity, beam: options.beam).search(
-                SearchSpace(model: model, sparsity: options.sparsity), context: context)
+            // An encoder whose prunable sub-blocks hold less than the fraction (a CLIP tower's
+            // token table is a large share of it) is pruned as far as it goes.
+            var space = SearchSpace(model: model, sparsity: options.sparsity)
+            var sparsity = options.sparsity
+            if space.reachable < space.target {
+                sparsity = Double(space.reachable) / Double(max(model.sourceParameters, 1))
+                space = SearchSpace(model: model, sparsity: sparsity)
+                StandardStreams.err("  \(names[m]) can lose at most \(Formatting.percent(sparsity)) (embeddings, norms and heads stay): pruned that far\n")
+            }
+            model.schedule = try SkipSearch(sparsity: sparsity, beam: options.beam).search(space, context: context)
             if options.method == .skrr { model = try ReuseRewrite().run(model, context: context) }
             model = try DeadWeightElim().run(model, context: PassContext())
             joined += scorer.joint(model.schedule, member: m)

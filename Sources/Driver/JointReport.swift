@@ -8,7 +8,7 @@ import SkrrSupport
 enum JointReport {
     static func make(pipeline: String, names: [String], sources: [ModelIR], results: [ModelIR], sparsityTarget: Double,
                      method: String, context: PassContext, discrepancy: Double, work: ScorerStatistics,
-                     calibration: Calibration, separate: JointPruneJob.Separate?, seconds: Double) -> JSONValue {
+                     calibration: Calibration, separate: JointPruneJob.Separate?, pathRemoved: [Int], seconds: Double) -> JSONValue {
         let total = sources.reduce(0) { $0 + $1.sourceParameters }, kept = results.reduce(0) { $0 + $1.keptParameters }
         var firstSlot = 0
         var encoders: [(key: String, value: JSONValue)] = []
@@ -39,6 +39,8 @@ enum JointReport {
             ("encoders", .object(encoders)),
             ("search_order", .array(order.map { .number($0) })),
             ("search_discrepancy", .array(orderDiscrepancies.map { .number($0) })),
+            // Parameters removed after each step of search_order: D at any parameter count on the way.
+            ("search_params_removed", .array(pathRemoved.map { .number($0) })),
             ("discrepancy", .number(discrepancy)),
             ("subblock_evals", .number(work.subBlockEvaluations)),
             ("subblock_evals_naive", .number(work.naiveSubBlockEvaluations)),

@@ -30,4 +30,13 @@ public struct PassOptions {
         }
         return value
     }
+
+    /// One of the raw values of `E` (`rank=per-parameter`).
+    public func choice<E: RawRepresentable & CaseIterable>(_ key: String, default fallback: E) throws -> E where E.RawValue == String {
+        guard let text = raw(key) else { return fallback }
+        guard let value = E(rawValue: text) else {
+            throw SkrrError(key: pass, "option \(key)=\(text) must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
 }

@@ -16,7 +16,17 @@ import SkrrSupport
 public struct SkipSearch: ModelPass {
     public static let name = "skip-search"
     public static let summary = "beam search for sub-blocks to skip under the discrepancy D"
-    public static let optionNames = ["sparsity", "beam", "screen", "rescore"]
+    public static let optionNames = ["sparsity", "beam", "screen", "rescore", "rank"]
+
+    /// How the candidates of a step are ordered.
+    public enum Ranking: String, CaseIterable, Sendable {
+        /// By D, as the paper ranks them (the default).
+        case discrepancy
+        /// By D per parameter removed (counted up to the target): for a joint search over
+        /// encoders whose sub-blocks differ in size by orders of magnitude, where ranking by D
+        /// alone favours many small removals.
+        case perParameter = "per-parameter"
+    }
 
     public let sparsity: Double
     public let beam: Int
@@ -24,12 +34,14 @@ public struct SkipSearch: ModelPass {
     public let screen: Int
     /// Candidates per step rescored on the whole calibration set after screening.
     public let rescore: Int
+    public let ranking: Ranking
 
-    public init(sparsity: Double, beam: Int = 3, screen: Int = 0, rescore: Int? = nil) {
+    public init(sparsity: Double, beam: Int = 3, screen: Int = 0, rescore: Int? = nil, ranking: Ranking = .discrepancy) {
         self.sparsity = sparsity
         self.beam = beam
         self.screen = screen
         self.rescore = rescore ?? SkipSearch.defaultRescore(beam: beam)
+        self.ranking = ranking
     }
 
     public init(options: PassOptions) throws {
@@ -37,6 +49,7 @@ public struct SkipSearch: ModelPass {
         beam = try options.int("beam", default: 3, in: 1...64)
         screen = try options.int("screen", default: 0, in: 0...1_000_000)
         rescore = try options.int("rescore", default: SkipSearch.defaultRescore(beam: beam), in: beam...100_000)
+        ranking = try options.choice("rank", default: .discrepancy)
     }
 
     /// Twice the beam, and never fewer than 4: enough that screening noise rarely drops the
@@ -103,7 +116,7 @@ public struct SkipSearch: ModelPass {
                 scored = try scoreGrouped(children, parents: state.beams, with: screening, space: space, into: \.screened) {
                     progress.finished(candidates: $0)
                 }
-                scored.sort(by: Self.screenedOrder)
+                scored = ranked(scored, space: space) { $0.screened! }
                 scored = Array(scored.prefix(rescore))
                 rescored = scored.count
                 progress.beginRescoring(candidates: scored.map { ($0.beam.order.last!, state.beams[$0.parent]) })
@@ -111,11 +124,9 @@ public struct SkipSearch: ModelPass {
             scored = try scoreGrouped(scored, parents: state.beams, with: scorer, space: space, into: nil) {
                 progress.finished(candidates: $0)
             }
-            // Lowest D first; ties broken by the skipped set so results never depend on order.
-            scored.sort { a, b in
-                let da = a.beam.discrepancies.last!, db = b.beam.discrepancies.last!
-                return da != db ? da < db : a.beam.key.lexicographicallyPrecedes(b.beam.key)
-            }
+            // Lowest D (or D per parameter) first; ties broken by the skipped set so results
+            // never depend on order.
+            scored = ranked(scored, space: space) { $0.beam.discrepancies.last! }
             let kept = scored.prefix(beam).map(\.beam)
             let step = SearchState.Step(
                 candidates: children.count, rescored: screening == nil ? 0 : rescored,
@@ -179,9 +190,23 @@ public struct SkipSearch: ModelPass {
         return out
     }
 
-    static func screenedOrder(_ a: Candidate, _ b: Candidate) -> Bool {
-        let da = a.screened!, db = b.screened!
-        return da != db ? da < db : a.beam.key.lexicographicallyPrecedes(b.beam.key)
+    /// Candidates in the order the search keeps them: by `score` (D), or by D per parameter
+    /// removed; ties broken by the skipped set.
+    func ranked(_ candidates: [Candidate], space: SearchSpace, score: (Candidate) -> Double) -> [Candidate] {
+        let keyed = candidates.map { candidate -> (Double, Candidate) in
+            let d = score(candidate)
+            switch ranking {
+            case .discrepancy: return (d, candidate)
+            case .perParameter:
+                // Removal beyond the target earns nothing: a large sub-block that overshoots a
+                // small remaining budget is charged its D over the budget, not over its size.
+                let useful = min(space.removed(skipping: candidate.beam.skipped), space.target)
+                return (d / Double(max(useful, 1)), candidate)
+            }
+        }
+        return keyed.sorted { a, b in
+            a.0 != b.0 ? a.0 < b.0 : a.1.beam.key.lexicographicallyPrecedes(b.1.beam.key)
+        }.map(\.1)
     }
 
     func screeningScorer(_ context: PassContext) throws -> (any ScheduleScorer)? {
@@ -248,7 +273,7 @@ public struct SearchSpace {
         base.enumerated().map { set.contains($0.offset) ? .skip : $0.element }
     }
 
-    func removed(skipping set: Set<Int>) -> Int { removedBy(schedule(skipping: set)) }
+    public func removed(skipping set: Set<Int>) -> Int { removedBy(schedule(skipping: set)) }
 
     func parameterCount(ofSubBlock slot: Int) -> Int { size(slot) }
 

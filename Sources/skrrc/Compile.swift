@@ -102,6 +102,9 @@ struct Compile: ParsableCommand {
     @Flag(name: .long, help: "Joint prune of a pipeline: also prune each encoder alone to the same fraction and report that result's joint D.")
     var compareSeparate = false
 
+    @Option(name: .long, help: "Joint prune of a pipeline: rank a step's candidates by discrepancy or per-parameter (D per parameter removed; the default there).")
+    var rank: SkipSearch.Ranking?
+
     var options: CompileOptions {
         var o = CompileOptions(model: model)
         o.encoder = encoder
@@ -129,6 +132,7 @@ struct Compile: ParsableCommand {
         o.weightCheck = !noWeightCheck
         o.noTokenizer = noTokenizer
         o.compareSeparate = compareSeparate
+        o.ranking = rank
         let given: [(String, Bool)] = [
             ("--sparsity", sparsity != nil), ("--beam", beam != nil), ("--method", method != nil), ("--screen", screen != nil),
             ("--reuse-folds", reuseFolds != nil), ("--search-compute", searchCompute != nil), ("--calib", calib != nil),

@@ -7,6 +7,7 @@ import SkrrRuntime
 // allowed ones in its usage errors (exit 64), so no command compares strings by hand.
 extension OptimizationLevel: ExpressibleByArgument {}
 extension PruneMethod: ExpressibleByArgument {}
+extension SkipSearch.Ranking: ExpressibleByArgument {}
 extension PipelineKind: ExpressibleByArgument {}
 extension WeightType: ExpressibleByArgument {}
 extension ComputePrecision: ExpressibleByArgument {}
