@@ -2,7 +2,8 @@
 # Issue 16's evidence: where a joint prune of SD3's three encoders spends one budget, against
 # pruning each encoder alone to the same fraction, both measured by the joint D (the conditioning
 # the denoiser reads, after the fixture's own context_embedder and pooled text projection).
-# Default calibration (64 built-in long prompts), beam 3.
+# Default calibration (64 built-in long prompts), beam 3; EVAL=FILE adds held-out D on FILE.
+#   EVAL=Sources/Driver/Prompts/long-heldout.txt bash bench/joint_sd3.sh .build/release/skrrc
 #   bash bench/joint_sd3.sh [SKRRC] [PIPELINE] [SPARSITY...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ OUT=bench/out/joint
 mkdir -p "$OUT"
 name=$(basename "$PIPELINE")
 for sp in $SPARSITIES; do
-  "$SKRRC" "$PIPELINE" -O prune --sparsity "$sp" --compare-separate ${RANK:+--rank $RANK} --report "$OUT/$name${RANK:+-$RANK}-$sp.json" -o "$OUT/$name${RANK:+-$RANK}-$sp" \
+  "$SKRRC" "$PIPELINE" -O prune --sparsity "$sp" --compare-separate ${RANK:+--rank $RANK} ${EVAL:+--eval $EVAL} --report "$OUT/$name${RANK:+-$RANK}-$sp.json" -o "$OUT/$name${RANK:+-$RANK}-$sp" \
     > "$OUT/$name${RANK:+-$RANK}-$sp.txt" 2> "$OUT/$name${RANK:+-$RANK}-$sp.log"
   echo "== target $sp"
   cat "$OUT/$name${RANK:+-$RANK}-$sp.txt"

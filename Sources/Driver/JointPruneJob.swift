@@ -38,8 +38,7 @@ public enum JointPruneJob {
         }
         for (given, option) in [(options.emitIR, "--emit-ir"), (options.checkpoint != nil, "--checkpoint"), (options.passes != nil, "--passes"),
                                 (options.weightDType != nil, "--weight-dtype"), (options.plot != nil, "--plot"),
-                                ((options.screen ?? 0) > 0, "--screen"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds"),
-                                (options.calibration.heldOut != nil, "--eval")] where given {
+                                ((options.screen ?? 0) > 0, "--screen"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds")] where given {
             throw UsageError("\(option) is not available for a joint prune of several encoders yet; name one with --encoder")
         }
         guard options.method == .skrr || options.method == .skipOnly else {
@@ -55,6 +54,8 @@ public enum JointPruneJob {
         public let sources: [ModelIR]
         public let calibrations: [Calibration]
         public let scorer: JointScheduleScorer
+        /// The same D on the `--eval` prompts (never calibrated on), if given.
+        public let heldOut: JointScheduleScorer?
     }
 
     public static func prepare(_ options: CompileOptions, folder: PipelineFolder) throws -> Prepared {
@@ -79,7 +80,15 @@ public enum JointPruneJob {
         let joint = try jointDiscrepancy(options, folder: folder, sources: sources, members: members, kind: session.kind,
                                          promptWidth: promptWidth)
         let scorer = try JointScheduleScorer(kind: session.kind, members: members, prompts: calibrations[0].prompts.count, joint: joint)
-        return Prepared(kind: session.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer)
+        var heldOut: JointScheduleScorer?
+        if let count = calibrations[0].heldOutPrompts?.count {
+            let heldOutMembers = try zip(members, calibrations).map { member, calibration in
+                JointScheduleScorer.Member(name: member.name, scorer: try calibration.scorer(.skrr, prompts: calibration.heldOutPrompts!),
+                                           clip: member.clip)
+            }
+            heldOut = try JointScheduleScorer(kind: session.kind, members: heldOutMembers, prompts: count, joint: joint)
+        }
+        return Prepared(kind: session.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut)
     }
 
     @discardableResult
@@ -123,6 +132,15 @@ public enum JointPruneJob {
         let pathRemoved = removalOrder.indices.map { space.removed(skipping: Set(removalOrder[...$0])) }
         let separate = options.compareSeparate
             ? try separately(sources, members: members, scorer: scorer, options: options, names: order) : nil
+        // Held-out D (`--eval`) of the joint result and of the separate one.
+        func heldOutD(_ schedule: [Slot]) throws -> Double? {
+            guard let heldOut = prepared.heldOut else { return nil }
+            return try heldOut.score([schedule], base: heldOut.denseSchedule)[0]
+        }
+        let evalDiscrepancy = try heldOutD(joined)
+        let separateEval = try separate.map { separate in
+            try heldOutD(separate.results.indices.flatMap { scorer.joint(separate.results[$0].schedule, member: $0) })
+        } ?? nil
 
         if let out = options.out {
             for (name, result) in zip(order, results) {
@@ -134,7 +152,8 @@ public enum JointPruneJob {
         let seconds = ProgressBar.now() - started
         let total = sources.reduce(0) { $0 + $1.sourceParameters }, kept = results.reduce(0) { $0 + $1.keptParameters }
         StandardStreams.out("joint prune of \(prepared.kind.rawValue) (\(order.joined(separator: " + "))): "
-                            + "\(Formatting.percent(Double(total - kept) / Double(max(total, 1)))) of \(total) parameters removed, D \(discrepancy)\n")
+                            + "\(Formatting.percent(Double(total - kept) / Double(max(total, 1)))) of \(total) parameters removed, D \(discrepancy)"
+                            + (evalDiscrepancy.map { ", held-out D \($0)" } ?? "") + "\n")
         for (name, (source, result)) in zip(order, zip(sources, results)) {
             StandardStreams.out("  \(name): \(Formatting.percent(result.sparsity)) of \(source.sourceParameters) removed, skipped \(skippedSlots(result)), re-used \(reusedSlots(result))\n")
         }
@@ -142,7 +161,8 @@ public enum JointPruneJob {
             let keptSeparately = separate.results.reduce(0) { $0 + $1.keptParameters }
             let removedSeparately = total - keptSeparately
             StandardStreams.out("each encoder pruned alone by its own D to the same fraction: "
-                                + "\(Formatting.percent(Double(removedSeparately) / Double(max(total, 1)))) removed, joint D \(separate.discrepancy)\n")
+                                + "\(Formatting.percent(Double(removedSeparately) / Double(max(total, 1)))) removed, joint D \(separate.discrepancy)"
+                                + (separateEval.map { ", held-out D \($0)" } ?? "") + "\n")
             let ds = context.removalOrder.discrepancies
             if let step = pathRemoved.firstIndex(where: { $0 >= removedSeparately }) {
                 StandardStreams.out("the joint search's path at step \(step + 1): \(Formatting.percent(Double(pathRemoved[step]) / Double(max(total, 1)))) removed, joint D \(ds[step])\n")
@@ -152,7 +172,8 @@ public enum JointPruneJob {
             let json = JointReport.make(pipeline: prepared.kind.rawValue, names: order, sources: sources, results: results,
                                         sparsityTarget: options.sparsity, method: options.method.rawValue, context: context,
                                         discrepancy: discrepancy, work: scorer.statistics, calibration: calibrations[0],
-                                        separate: separate, pathRemoved: pathRemoved, seconds: seconds)
+                                        separate: separate, pathRemoved: pathRemoved, evalDiscrepancy: evalDiscrepancy,
+                                        separateEval: separateEval, seconds: seconds)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(sources: sources, results: results, names: order, discrepancy: discrepancy, work: scorer.statistics,

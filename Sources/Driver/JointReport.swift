@@ -8,7 +8,8 @@ import SkrrSupport
 enum JointReport {
     static func make(pipeline: String, names: [String], sources: [ModelIR], results: [ModelIR], sparsityTarget: Double,
                      method: String, context: PassContext, discrepancy: Double, work: ScorerStatistics,
-                     calibration: Calibration, separate: JointPruneJob.Separate?, pathRemoved: [Int], seconds: Double) -> JSONValue {
+                     calibration: Calibration, separate: JointPruneJob.Separate?, pathRemoved: [Int], evalDiscrepancy: Double?, separateEval: Double?,
+                     seconds: Double) -> JSONValue {
         let total = sources.reduce(0) { $0 + $1.sourceParameters }, kept = results.reduce(0) { $0 + $1.keptParameters }
         var firstSlot = 0
         var encoders: [(key: String, value: JSONValue)] = []
@@ -42,6 +43,7 @@ enum JointReport {
             // Parameters removed after each step of search_order: D at any parameter count on the way.
             ("search_params_removed", .array(pathRemoved.map { .number($0) })),
             ("discrepancy", .number(discrepancy)),
+            ("eval_discrepancy", evalDiscrepancy.map { .number($0) } ?? .null),
             ("subblock_evals", .number(work.subBlockEvaluations)),
             ("subblock_evals_naive", .number(work.naiveSubBlockEvaluations)),
             ("candidates_scored", .number(work.candidatesScored)),
@@ -52,6 +54,7 @@ enum JointReport {
                 let keptSeparately = separate.results.reduce(0) { $0 + $1.keptParameters }
                 return .object([
                     ("discrepancy", .number(separate.discrepancy)),
+                    ("eval_discrepancy", separateEval.map { .number($0) } ?? .null),
                     ("sparsity", .number(Double(total - keptSeparately) / Double(max(total, 1)))),
                     ("params_kept", .number(keptSeparately)),
                     ("encoders", .object(zip(names, separate.results).map { name, result in

@@ -18,6 +18,8 @@ import Testing
         o.sparsity = 0.3
         o.beam = 1
         o.calibration.source = CalibrationSource(prompts)
+        // Held-out D on the calibration prompts themselves must equal the calibration D.
+        o.calibration.heldOut = prompts
         o.out = out
         o.report = report
         return o
@@ -110,6 +112,8 @@ import Testing
         let prepared = try JointPruneJob.prepare(try options(), folder: folder)
         let schedule = outcome.results.indices.flatMap { prepared.scorer.joint(outcome.results[$0].schedule, member: $0) }
         #expect(json["discrepancy"]?.doubleValue == (try prepared.scorer.score([schedule], base: schedule)[0]))
+        let eval = try #require(json["eval_discrepancy"]?.doubleValue), d = try #require(json["discrepancy"]?.doubleValue)
+        #expect(eval > 0 && abs(eval - d) <= 1e-12 * d, "held-out \(eval) vs calibration \(d) on the same prompts")
     }
 
     @Test func optionsTheJointPruneDoesNotHaveAreRefused() throws {
