@@ -2,7 +2,9 @@
 # The main job on a bundled T5 fixture (MODEL=..., default fixtures/t5-trained: the small T5 v1.1
 # encoder with trained weights, so the skip / re-use decisions mean something): prune it with
 # Skrr, write the runtime file, encode a prompt from that file, and print a short summary.
-# Everything it writes goes to .build/demo/.
+# Everything it writes goes to .build/demo/. MODEL=fixtures/t5-deep runs the deeper witness (24
+# blocks, where re-use generalises; BENCHMARKS.md): its search has 3x the sub-blocks per step and
+# about 3x the steps, so it takes roughly ten times as long, which is why it is not the default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
