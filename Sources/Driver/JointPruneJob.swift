@@ -1,3 +1,4 @@
+import SkrrDistributed
 import SkrrEvaluation
 import SkrrFrontend
 import SkrrIR
@@ -93,6 +94,10 @@ public enum JointPruneJob {
 
     @discardableResult
     public static func run(_ options: CompileOptions, folder: PipelineFolder) throws -> Outcome {
+        // Every rank would run the whole search and write the same files.
+        if let variable = MPIWorld.launcherVariable {
+            throw SkrrError(key: "mpirun", "a joint prune of several encoders runs in one process for now (\(variable) is set); run it without mpirun, or prune one encoder with --encoder across ranks")
+        }
         let started = ProgressBar.now()
         let prepared = try prepare(options, folder: folder)
         let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)

@@ -160,3 +160,19 @@ import Testing
         #expect(prune.status == 0, "\(prune.stderr)")
     }
 }
+
+/// `skrrc PIPELINE -O prune` without --encoder: the joint prune of every encoder (issue 16).
+@Suite struct JointPruneCommandTests {
+    /// A joint prune (pipeline folder, no --encoder) refuses what it cannot do yet, by name:
+    /// a single runtime file (usage, 64) and mpirun ranks (every rank would run it all; 1).
+    @Test func jointPruneRefusesWhatItDoesNotDoYet() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let file = try runSkrrc([TestPaths.fixture("sd3-full"), "-O", "prune", "-o", dir + "/all.skrr"])
+        #expect(file.status == 64 && file.stderr.contains("a runtime file holding every encoder is not implemented yet"), "\(file.stderr)")
+        let rank = try runCommand(TestPaths.skrrcBinary, [TestPaths.fixture("sd3-full"), "-O", "prune", "--report", dir + "/r.json"],
+                                  environment: ["OMPI_COMM_WORLD_SIZE": "2", "PATH": "/usr/bin:/bin"])
+        #expect(rank.status == 1 && rank.stderr.contains("runs in one process for now (OMPI_COMM_WORLD_SIZE is set)"), "\(rank.stderr)")
+        let rankFlag = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--rank", "per-parameter", "--emit-ir"])
+        #expect(rankFlag.status == 64 && rankFlag.stderr.contains("--rank applies to a joint prune"), "\(rankFlag.stderr)")
+    }
+}
