@@ -10,10 +10,10 @@ import Testing
 /// every encoder, D on the joint conditioning after the fixture's own denoiser projections.
 @Suite(.serialized) struct JointPruneTests {
     /// Two calibration prompts keep the searches short.
-    func options(_ out: String? = nil, report: String? = nil) throws -> CompileOptions {
+    func options(_ out: String? = nil, report: String? = nil, fixture: String = "sd3-full") throws -> CompileOptions {
         let prompts = TestPaths.makeTemporaryDirectory() + "/calib.txt"
         try AtomicFile.write(prompts, bytes: Array("a red cube on a glass table\ntwo cats asleep on a green sofa\n".utf8))
-        var o = CompileOptions(model: TestPaths.fixture("sd3-full"))
+        var o = CompileOptions(model: TestPaths.fixture(fixture))
         o.level = .prune
         o.sparsity = 0.3
         o.beam = 1
@@ -33,42 +33,43 @@ import Testing
     /// The scorer's D (cached prefixes, resumed suffixes, outputs assembled per prompt) equals D
     /// computed the plain way: each encoder's pruned IR run by the runtime on the prompts, the
     /// joint conditioning built by `JointConditioning`, projected and compared.
-    @Test func jointScorerAgreesWithRunningEachPrunedEncoder() throws {
-        let folder = try #require(try PipelineFolder.read(TestPaths.fixture("sd3-full")))
-        let prepared = try JointPruneJob.prepare(try options(), folder: folder)
+    @Test(arguments: ["sd3-full", "flux-full"])
+    func jointScorerAgreesWithRunningEachPrunedEncoder(_ fixture: String) throws {
+        let folder = try #require(try PipelineFolder.read(TestPaths.fixture(fixture)))
+        let prepared = try JointPruneJob.prepare(try options(fixture: fixture), folder: folder)
         let scorer = prepared.scorer
+        let sd3 = prepared.kind == .sd3
         let dense = scorer.denseSchedule
         #expect(try scorer.score([dense], base: dense) == [0])
-        // Skip CLIP-L's last FFN, CLIP-G's first attention, and T5's second block's attention.
+        // Skip CLIP-L's last FFN, the next encoder's first attention and (SD3) T5's second block's attention.
         var schedule = dense
-        for slot in [3, scorer.offsets[1], scorer.offsets[2] + 2] { schedule[slot] = .skip }
+        for slot in [3, scorer.offsets[1]] + (sd3 ? [scorer.offsets[2] + 2] : []) { schedule[slot] = .skip }
         let scored = try scorer.score([schedule], base: dense)[0]
         #expect(scored > 0)
 
         let dir = TestPaths.makeTemporaryDirectory()
-        var parts: [(clip: Bool, arrays: (prompt: NamedArray, pooled: NamedArray?))] = []
-        func encode(_ schedule: [Slot], member m: Int, prompts: [String]) throws -> (prompt: NamedArray, pooled: NamedArray?) {
+        func encode(_ schedule: [Slot], member m: Int, prompts: [String]) throws -> EncoderContribution {
             var model = prepared.sources[m]
             model.schedule = schedule
             let path = dir + "/\(prepared.names[m]).ir"
             try AtomicFile.write(path, bytes: Array(IRPrinter.print(IRFiles.relocatingRoot(model, writtenTo: path)).utf8))
-            let session = try EncoderSession(model: path, pipeline: .sd3)
+            let session = try EncoderSession(model: path, pipeline: prepared.kind)
             let clip = model.config.causal
-            let arrays = try session.encode(try session.batch(prompts: prompts.map { ($0, "prompt") }, maxTokens: 512),
-                                            output: clip ? .layer(-2) : .hidden)
-            return (arrays[0], arrays.first { $0.name == "pooled_prompt_embeds" })
+            let arrays = try session.encode(try session.batch(prompts: prompts.map { ($0, "prompt") }, maxTokens: 1024),
+                                            output: clip ? (sd3 ? .layer(-2) : .pooled) : .hidden)
+            let states = arrays.first { $0.name == "prompt_embeds" }, pooled = arrays.first { $0.name == "pooled_prompt_embeds" }
+            return EncoderContribution(name: prepared.names[m], batch: prompts.count, length: states?.shape[1] ?? 0, width: states?.shape[2] ?? 0,
+                                       states: states.map(floats), pooledWidth: pooled?.shape[1] ?? 0, pooled: pooled.map(floats))
         }
-        let (context, pooled) = try ProjectionLoading.loadJoint(TestPaths.fixture("sd3-full"), promptWidth: 96, pooledWidth: 80)
-        let joint = JointDiscrepancy(context: context, pooled: pooled)
+        let t5 = prepared.sources.last!
+        let pooledWidth = sd3 ? 80 : 32
+        let (context, pooled) = try ProjectionLoading.loadJoint(TestPaths.fixture(fixture), promptWidth: t5.config.hiddenSize, pooledWidth: pooledWidth)
+        let joint = JointDiscrepancy(context: try #require(context), pooled: try #require(pooled))
         func features(_ schedules: [[Slot]], prompts: [String]) throws -> JointDiscrepancy.Features {
-            var clip: [EncoderContribution] = [], t5: EncoderContribution?
-            for m in prepared.sources.indices {
-                let (prompt, pooledArray) = try encode(schedules[m], member: m, prompts: prompts)
-                let part = EncoderContribution(name: prepared.names[m], batch: prompt.shape[0], length: prompt.shape[1], width: prompt.shape[2],
-                                               states: floats(prompt), pooledWidth: pooledArray?.shape[1] ?? 0, pooled: pooledArray.map(floats))
-                if prepared.sources[m].config.causal { clip.append(part) } else { t5 = part }
-            }
-            return try joint.features(try JointConditioning.sd3(clip: clip, t5: try #require(t5)))
+            let parts = try prepared.sources.indices.map { try encode(schedules[$0], member: $0, prompts: prompts) }
+            let clip = prepared.sources.indices.filter { prepared.sources[$0].config.causal }.map { parts[$0] }
+            let arrays = sd3 ? try JointConditioning.sd3(clip: clip, t5: parts.last!) : try JointConditioning.flux(clip: clip[0], t5: parts.last!)
+            return try joint.features(arrays)
         }
         let prompts = ["a red cube on a glass table", "two cats asleep on a green sofa"]
         let denseLocal = prepared.sources.map(\.schedule)
@@ -79,7 +80,7 @@ import Testing
         #expect(abs(scored - expected) <= 1e-5 * expected, "scorer \(scored) vs plain \(expected)")
         // The same candidate resumed from another base gives the same D.
         var other = dense
-        other[scorer.offsets[2] + 2] = .skip
+        other[scorer.offsets[1]] = .skip
         #expect(try scorer.score([schedule], base: other)[0] == scored)
     }
 
