@@ -156,6 +156,23 @@ import Testing
         #expect(result.stderr.contains(testCase.1), "\(result.stderr)")
     }
 
+    /// A kernel override that names no kernel is reported, and the run goes on with the default
+    /// (the same output as without the override).
+    @Test func unknownKernelOverridesAreReported() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let args = ["run", TestPaths.fixture("t5-v1_1-bf16"), "--ids", "5 17 9 3 1", "--compute", "bf16"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SKRR_BF16_KERNEL"] = "tiles"
+        environment["SKRR_HALF_KERNEL"] = "fast"
+        let overridden = try runCommand(TestPaths.skrrcBinary, args + ["-o", dir + "/o.npy"], environment: environment)
+        #expect(overridden.status == 0, "\(overridden.stderr)")
+        #expect(overridden.stderr.contains("warning: SKRR_BF16_KERNEL=tiles names no kernel (amx, avx512, rounded); the default is used"))
+        #expect(overridden.stderr.contains("warning: SKRR_HALF_KERNEL=fast names no kernel (packed, panels); the default is used"))
+        let plain = try runSkrrc(args + ["-o", dir + "/p.npy"])
+        #expect(plain.status == 0 && !plain.stderr.contains("warning"))
+        #expect(try readNPY(dir + "/o.npy").values == (try readNPY(dir + "/p.npy").values))
+    }
+
     /// A whole SD3 pipeline without --encoder: the joint conditioning under diffusers' names,
     /// equal to diffusers' encode_prompt (the short reference prompt is row 0 of the reference).
     @Test func jointPipelineRunWritesDiffusersConditioning() throws {

@@ -17,12 +17,10 @@ public enum BF16ComputeKernel: String, Sendable, CaseIterable {
     /// The fastest this CPU runs; `SKRR_BF16_KERNEL=amx|avx512|rounded` picks another that it can
     /// run (read once; for comparing kernels).
     public static let preferred: BF16ComputeKernel = {
-        let supported = BF16ComputeKernel.allCases.filter(\.isSupported)
-        if let name = getenv("SKRR_BF16_KERNEL").map({ String(cString: $0) }), let chosen = BF16ComputeKernel(rawValue: name),
-           supported.contains(chosen) {
+        if let chosen = KernelOverride.chosen("SKRR_BF16_KERNEL", runnable: { (kernel: BF16ComputeKernel) in kernel.isSupported }) {
             return chosen
         }
-        return supported.first ?? .rounded
+        return BF16ComputeKernel.allCases.first(where: \.isSupported) ?? .rounded
     }()
 
     var isSupported: Bool {

@@ -19,7 +19,8 @@ public enum HalfWeightKernel: String, Sendable, CaseIterable {
     /// OpenBLAS's 512-bit kernels can be up to twice as fast as any AVX2 kernel, and without AVX2
     /// ours cannot run. `SKRR_HALF_KERNEL=packed|panels` overrides the choice (read once).
     public static let preferred: HalfWeightKernel = {
-        if let name = getenv("SKRR_HALF_KERNEL").map({ String(cString: $0) }), let chosen = HalfWeightKernel(rawValue: name) {
+        // `packed` falls back to `panels` per call where it cannot run (`resolved`), so any name counts.
+        if let chosen = KernelOverride.chosen("SKRR_HALF_KERNEL", runnable: { (_: HalfWeightKernel) in true }) {
             return chosen
         }
         let avx512 = skrr_blas_cpu_flags() & UInt32(SKRR_CPU_AVX512F) != 0
