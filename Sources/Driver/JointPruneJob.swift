@@ -99,6 +99,13 @@ public enum JointPruneJob {
             throw SkrrError(key: "mpirun", "a joint prune of several encoders runs in one process for now (\(variable) is set); run it without mpirun, or prune one encoder with --encoder across ranks")
         }
         let started = ProgressBar.now()
+        // No output may replace an input (importing reads metadata only, so this costs nothing
+        // before the dense reference runs).
+        let inputs = try folder.encoders.flatMap { try ModelImporter.importModel(at: folder.path, encoder: $0).inputFiles }
+            + [FileSystem.join(folder.path, "model_index.json")]
+        let outputs = (options.out.map { out in folder.encoders.map { ("-o", FileSystem.join(out, $0 + ".ir")) } } ?? [])
+            + (options.report.map { [("--report", $0)] } ?? [])
+        try OutputPaths.check(outputs: outputs, inputs: inputs)
         let prepared = try prepare(options, folder: folder)
         let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)
         let members = scorer.members

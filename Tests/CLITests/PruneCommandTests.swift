@@ -172,6 +172,8 @@ import Testing
         let rank = try runCommand(TestPaths.skrrcBinary, [TestPaths.fixture("sd3-full"), "-O", "prune", "--report", dir + "/r.json"],
                                   environment: ["OMPI_COMM_WORLD_SIZE": "2", "PATH": "/usr/bin:/bin"])
         #expect(rank.status == 1 && rank.stderr.contains("runs in one process for now (OMPI_COMM_WORLD_SIZE is set)"), "\(rank.stderr)")
+        let clobber = try runSkrrc([TestPaths.fixture("sd3-full"), "-O", "prune", "--report", TestPaths.fixture("sd3-full/model_index.json")])
+        #expect(clobber.status == 1 && clobber.stderr.contains("--report"), "\(clobber.stderr)")
         let rankFlag = try runSkrrc([TestPaths.fixture("t5-v1_1"), "-O", "prune", "--rank", "per-parameter", "--emit-ir"])
         #expect(rankFlag.status == 64 && rankFlag.stderr.contains("--rank applies to a joint prune"), "\(rankFlag.stderr)")
     }
