@@ -59,37 +59,64 @@ public enum JointPruneJob {
         public let heldOut: JointScheduleScorer?
     }
 
+    /// The pipeline's encoders imported (metadata only) in diffusers' order, with the kind and
+    /// their roles checked: cheap, so outputs can be checked against these inputs before any
+    /// dense reference runs.
+    public struct Encoders {
+        public let folder: PipelineFolder
+        public let kind: PipelineKind
+        public let imported: [ImportedModel]
+        public let names: [String]
+        public let t5: String
+
+        public init(_ folder: PipelineFolder, options: CompileOptions) throws {
+            kind = try PipelineSession.kind(of: folder, asked: options.calibration.pipeline == .generic ? nil : options.calibration.pipeline)
+            let all = try folder.encoders.map { ($0, try ModelImporter.importModel(at: folder.path, encoder: $0)) }
+            let roles = try PipelineSession.roles(
+                all.map { (name: $0.0, clip: $0.1.ir.config.causal, projected: $0.1.ir.heads.contains { $0.kind == .projection }) },
+                kind: kind, folder: folder)
+            let used = Set(roles.clip + [roles.t5])
+            self.folder = folder
+            names = folder.encoders.filter(used.contains)
+            imported = all.filter { used.contains($0.0) }.map(\.1)
+            t5 = roles.t5
+        }
+
+        /// Every file the joint prune reads.
+        public var inputs: [String] { imported.flatMap(\.inputFiles) + [FileSystem.join(folder.path, "model_index.json")] }
+    }
+
     public static func prepare(_ options: CompileOptions, folder: PipelineFolder) throws -> Prepared {
-        let kind = options.calibration.pipeline == .generic ? folder.kind : options.calibration.pipeline
-        let session = try PipelineSession(folder: folder, pipeline: kind, weightCheck: false)  // checks the encoder set
-        let names = session.clip.map(\.name) + [session.t5.name]
-        let order = folder.encoders.filter(names.contains)
+        try prepare(options, encoders: try Encoders(folder, options: options))
+    }
+
+    public static func prepare(_ options: CompileOptions, encoders: Encoders) throws -> Prepared {
+        let (folder, order) = (encoders.folder, encoders.names)
         var sources: [ModelIR] = [], members: [JointScheduleScorer.Member] = []
         var calibrations: [Calibration] = []
-        for name in order {
-            let imported = try ModelImporter.importModel(at: folder.path, encoder: name)
+        for (name, imported) in zip(order, encoders.imported) {
             if options.weightCheck { try WeightScan.check(imported) }
             var calibrationOptions = options.calibration
-            calibrationOptions.pipeline = session.kind
+            calibrationOptions.pipeline = encoders.kind
             calibrationOptions.projection = nil  // the denoiser's projections apply to the joint conditioning
             let calibration = try Calibration(model: imported.ir, options: calibrationOptions)
             sources.append(imported.ir)
             calibrations.append(calibration)
             members.append(.init(name: name, scorer: try calibration.scorer(.skrr), clip: imported.ir.config.causal))
         }
-        let promptWidth = sources[order.firstIndex(of: session.t5.name)!].config.hiddenSize
-        let joint = try jointDiscrepancy(options, folder: folder, sources: sources, members: members, kind: session.kind,
+        let promptWidth = sources[order.firstIndex(of: encoders.t5)!].config.hiddenSize
+        let joint = try jointDiscrepancy(options, folder: folder, sources: sources, members: members, kind: encoders.kind,
                                          promptWidth: promptWidth)
-        let scorer = try JointScheduleScorer(kind: session.kind, members: members, prompts: calibrations[0].prompts.count, joint: joint)
+        let scorer = try JointScheduleScorer(kind: encoders.kind, members: members, prompts: calibrations[0].prompts.count, joint: joint)
         var heldOut: JointScheduleScorer?
         if let count = calibrations[0].heldOutPrompts?.count {
             let heldOutMembers = try zip(members, calibrations).map { member, calibration in
                 JointScheduleScorer.Member(name: member.name, scorer: try calibration.scorer(.skrr, prompts: calibration.heldOutPrompts!),
                                            clip: member.clip)
             }
-            heldOut = try JointScheduleScorer(kind: session.kind, members: heldOutMembers, prompts: count, joint: joint)
+            heldOut = try JointScheduleScorer(kind: encoders.kind, members: heldOutMembers, prompts: count, joint: joint)
         }
-        return Prepared(kind: session.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut)
+        return Prepared(kind: encoders.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut)
     }
 
     @discardableResult
@@ -99,14 +126,13 @@ public enum JointPruneJob {
             throw SkrrError(key: "mpirun", "a joint prune of several encoders runs in one process for now (\(variable) is set); run it without mpirun, or prune one encoder with --encoder across ranks")
         }
         let started = ProgressBar.now()
-        // No output may replace an input (importing reads metadata only, so this costs nothing
-        // before the dense reference runs).
-        let inputs = try folder.encoders.flatMap { try ModelImporter.importModel(at: folder.path, encoder: $0).inputFiles }
-            + [FileSystem.join(folder.path, "model_index.json")]
-        let outputs = (options.out.map { out in folder.encoders.map { ("-o", FileSystem.join(out, $0 + ".ir")) } } ?? [])
+        // No output may replace an input: checked on the imports (metadata only), before the
+        // dense reference runs.
+        let encoders = try Encoders(folder, options: options)
+        let outputs = (options.out.map { out in encoders.names.map { ("-o", FileSystem.join(out, $0 + ".ir")) } } ?? [])
             + (options.report.map { [("--report", $0)] } ?? [])
-        try OutputPaths.check(outputs: outputs, inputs: inputs)
-        let prepared = try prepare(options, folder: folder)
+        try OutputPaths.check(outputs: outputs, inputs: encoders.inputs)
+        let prepared = try prepare(options, encoders: encoders)
         let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)
         let members = scorer.members
         // One search over every encoder's sub-blocks, the budget a fraction of all their parameters.
@@ -167,7 +193,7 @@ public enum JointPruneJob {
                             + "\(Formatting.percent(Double(total - kept) / Double(max(total, 1)))) of \(total) parameters removed, D \(discrepancy)"
                             + (evalDiscrepancy.map { ", held-out D \($0)" } ?? "") + "\n")
         for (name, (source, result)) in zip(order, zip(sources, results)) {
-            StandardStreams.out("  \(name): \(Formatting.percent(result.sparsity)) of \(source.sourceParameters) removed, skipped \(skippedSlots(result)), re-used \(reusedSlots(result))\n")
+            StandardStreams.out("  \(name): \(Formatting.percent(result.sparsity)) of \(source.sourceParameters) removed, skipped \(result.skippedSlots), re-used \(result.reusedSlots.map { "\($0.slot)←\($0.source)" })\n")
         }
         if let separate {
             let keptSeparately = separate.results.reduce(0) { $0 + $1.keptParameters }
@@ -260,16 +286,5 @@ public enum JointPruneJob {
         }
         let (context, pooled) = try ProjectionLoading.loadJoint(denoiser, promptWidth: promptWidth, pooledWidth: pooledWidth)
         return JointDiscrepancy(context: context, pooled: pooled)
-    }
-
-    static func skippedSlots(_ model: ModelIR) -> [Int] {
-        model.schedule.indices.filter { model.schedule[$0] != .run($0) }
-    }
-
-    static func reusedSlots(_ model: ModelIR) -> [String] {
-        model.schedule.enumerated().compactMap { slot, entry in
-            if case let .run(source) = entry, source != slot { return "\(slot)←\(source)" }
-            return nil
-        }
     }
 }

@@ -15,8 +15,24 @@ public final class PipelineSession {
 
     /// `pipeline`: the kind asked for (`--pipeline`); it must agree with model_index.json's class.
     public init(folder: PipelineFolder, pipeline: PipelineKind? = nil, weightCheck: Bool = true) throws {
+        let kind = try Self.kind(of: folder, asked: pipeline)
+        let sessions = try folder.encoders.map {
+            ($0, try EncoderSession(model: folder.path, encoder: $0, pipeline: kind, weightCheck: weightCheck))
+        }
+        let roles = try Self.roles(sessions.map { (name: $0.0, clip: $0.1.program.spec.causal, projected: $0.1.program.projection != nil) },
+                                   kind: kind, folder: folder)
+        let byName = Dictionary(uniqueKeysWithValues: sessions)
+        self.folder = folder
+        self.kind = kind
+        clip = roles.clip.map { (name: $0, session: byName[$0]!) }
+        t5 = (name: roles.t5, session: byName[roles.t5]!)
+    }
+
+    /// The pipeline kind joint encoding and pruning use: `asked` (`--pipeline`) or the one
+    /// model_index.json's class implies; the two must agree, and it must be SD3 or FLUX.
+    public static func kind(of folder: PipelineFolder, asked: PipelineKind?) throws -> PipelineKind {
         let index = FileSystem.join(folder.path, "model_index.json")
-        guard let kind = pipeline ?? folder.kind else {
+        guard let kind = asked ?? folder.kind else {
             throw SkrrError(file: index, key: "_class_name",
                             "\(folder.className) is not a pipeline skrrc can combine encoders for (SD3, FLUX); name one with --encoder")
         }
@@ -27,24 +43,26 @@ public final class PipelineSession {
             throw SkrrError(file: index, key: "_class_name",
                             "joint encoding covers SD3 and FLUX; for \(kind.rawValue) name one encoder with --encoder (found: \(folder.encoders.joined(separator: ", ")))")
         }
-        var clip: [(String, EncoderSession)] = [], t5: [(String, EncoderSession)] = []
-        for name in folder.encoders {
-            let session = try EncoderSession(model: folder.path, encoder: name, pipeline: kind, weightCheck: weightCheck)
-            if session.program.spec.causal { clip.append((name, session)) } else { t5.append((name, session)) }
-        }
+        return kind
+    }
+
+    /// Which of the folder's encoders (in diffusers' order, each a causal CLIP tower or not, with
+    /// or without a projection head) are the CLIP towers and which is T5; refuses a set the
+    /// pipeline does not combine, naming what is there.
+    public static func roles(_ encoders: [(name: String, clip: Bool, projected: Bool)], kind: PipelineKind,
+                             folder: PipelineFolder) throws -> (clip: [String], t5: String) {
+        let clip = encoders.filter(\.clip), other = encoders.filter { !$0.clip }
         let expectedClip = kind == .sd3 ? 2 : 1
-        guard clip.count == expectedClip, t5.count == 1 else {
-            throw SkrrError(file: index, "\(kind.rawValue) combines \(expectedClip) CLIP encoder(s) and one T5 encoder; this folder has "
-                            + "\(clip.count) CLIP (\(clip.map(\.0).joined(separator: ", "))) and \(t5.count) other (\(t5.map(\.0).joined(separator: ", ")))")
+        guard clip.count == expectedClip, other.count == 1 else {
+            throw SkrrError(file: FileSystem.join(folder.path, "model_index.json"),
+                            "\(kind.rawValue) combines \(expectedClip) CLIP encoder(s) and one T5 encoder; this folder has "
+                            + "\(clip.count) CLIP (\(clip.map(\.name).joined(separator: ", "))) and \(other.count) other (\(other.map(\.name).joined(separator: ", ")))")
         }
-        if kind == .sd3, let missing = clip.first(where: { $0.1.program.projection == nil }) {
-            throw SkrrError(file: FileSystem.join(folder.path, missing.0), key: "text_projection.weight",
+        if kind == .sd3, let missing = clip.first(where: { !$0.projected }) {
+            throw SkrrError(file: FileSystem.join(folder.path, missing.name), key: "text_projection.weight",
                             "SD3 reads each CLIP encoder's projected pooled output (CLIPTextModelWithProjection); this one has no projection")
         }
-        self.folder = folder
-        self.kind = kind
-        self.clip = clip.map { (name: $0.0, session: $0.1) }
-        self.t5 = (name: t5[0].0, session: t5[0].1)
+        return (clip.map(\.name), other[0].name)
     }
 
     /// Encodes prompts (each with where it came from, for messages) into `prompt_embeds` and
