@@ -20,11 +20,8 @@ enum JointReport {
                 ("sparsity", .number(result.sparsity)),
                 ("params_total", .number(source.sourceParameters)),
                 ("params_kept", .number(result.keptParameters)),
-                ("skipped", .array(JointPruneJob.skippedSlots(result).map { .number($0) })),
-                ("reused", .object(result.schedule.enumerated().compactMap { slot, entry in
-                    if case let .run(from) = entry, from != slot { return (String(slot), .number(from)) }
-                    return nil
-                })),
+                ("skipped", .array(result.skippedSlots.map { .number($0) })),
+                ("reused", .object(result.reusedSlots.map { (String($0.slot), .number($0.source)) })),
             ])))
             firstSlot += source.schedule.count
         }
@@ -59,7 +56,7 @@ enum JointReport {
                     ("params_kept", .number(keptSeparately)),
                     ("encoders", .object(zip(names, separate.results).map { name, result in
                         (name, .object([("sparsity", .number(result.sparsity)),
-                                        ("skipped", .array(JointPruneJob.skippedSlots(result).map { .number($0) }))]))
+                                        ("skipped", .array(result.skippedSlots.map { .number($0) }))]))
                     })),
                 ])
             } ?? .null),

@@ -7,17 +7,8 @@ public enum PruneReport {
     public static func make(source: ModelIR, result: ModelIR, method: String, pipeline: String, sparsityTarget: Double?,
                             context: PassContext, evalDiscrepancy: Double?, work: ScorerStatistics?, searchCompute: String,
                             calibration: Calibration?, seconds: Double) -> JSONValue {
-        var reused: [(key: String, value: JSONValue)] = []
-        var skipped: [JSONValue] = []
-        for (slot, entry) in result.schedule.enumerated() {
-            switch entry {
-            case .skip: skipped.append(.number(slot))
-            case let .run(source) where source != slot:
-                skipped.append(.number(slot))
-                reused.append((String(slot), .number(source)))
-            case .run: break
-            }
-        }
+        let skipped: [JSONValue] = result.skippedSlots.map { .number($0) }
+        let reused: [(key: String, value: JSONValue)] = result.reusedSlots.map { (String($0.slot), .number($0.source)) }
         let keptBytes = result.referencedTensors.reduce(0) { $0 + (result.tensor(named: $1)?.byteCount ?? 0) }
         let stats = work
         let (order, orderDiscrepancies) = context.removalOrder
