@@ -91,20 +91,24 @@ extension DiscrepancyScorer {
         var d = 0.0
         let parts: [(MeasuredOutputs) -> [Float]?] = [{ $0.hidden }, { $0.pooled }]
         for part in parts {
-            var squared = 0.0, count = 0
-            for i in 0..<calibration.count {
-                guard let actual = part(outputs[i]), let reference = part(denseMeasured[i]) else { continue }
-                squared += squaredDifference(actual, reference)
-                count += actual.count
-            }
-            if count > 0 { d += squared / Double(count) }
-            if null != nil, let actual = part(outputs[calibration.count]), let reference = part(denseMeasured[calibration.count]),
-               !actual.isEmpty {
-                d += squaredDifference(actual, reference) / Double(actual.count)
+            d += meanSquaredError((0..<calibration.count).compactMap { i in
+                guard let actual = part(outputs[i]), let reference = part(denseMeasured[i]) else { return nil }
+                return (actual, reference)
+            })
+            if null != nil, let actual = part(outputs[calibration.count]), let reference = part(denseMeasured[calibration.count]) {
+                d += meanSquaredError([(actual, reference)])
             }
         }
         return d
     }
+}
+
+/// The mean squared difference over every value of every pair (0 when there are none): one term
+/// of D, with all calibration batches pooled into one mean.
+func meanSquaredError(_ pairs: [(actual: [Float], reference: [Float])]) -> Double {
+    let count = pairs.reduce(0) { $0 + $1.actual.count }
+    guard count > 0 else { return 0 }
+    return pairs.reduce(0.0) { $0 + squaredDifference($1.actual, $1.reference) } / Double(count)
 }
 
 func squaredDifference(_ a: [Float], _ b: [Float]) -> Double {

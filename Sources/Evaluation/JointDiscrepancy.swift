@@ -38,23 +38,19 @@ public struct JointDiscrepancy: Sendable {
             throw SkrrError(key: "joint D", "\(candidate.count) candidate batches against \(dense.count) dense ones")
         }
         var d = 0.0
-        for part in [\Features.prompt, \Features.pooled] {
-            var squared = 0.0, count = 0
-            for (a, b) in zip(candidate, dense) {
-                try checkSameSize(a[keyPath: part], b[keyPath: part])
-                squared += squaredDifference(a[keyPath: part], b[keyPath: part])
-                count += a[keyPath: part].count
-            }
-            if count > 0 { d += squared / Double(count) }
-            if let null, !null.candidate[keyPath: part].isEmpty {
-                try checkSameSize(null.candidate[keyPath: part], null.dense[keyPath: part])
-                d += squaredDifference(null.candidate[keyPath: part], null.dense[keyPath: part]) / Double(null.candidate[keyPath: part].count)
+        func pairs(_ part: KeyPath<Features, [Float]>, _ candidates: [Features], _ references: [Features]) throws
+            -> [(actual: [Float], reference: [Float])] {
+            try zip(candidates, references).map { a, b in
+                guard a[keyPath: part].count == b[keyPath: part].count else {
+                    throw SkrrError(key: "joint D", "compares \(a[keyPath: part].count) values with \(b[keyPath: part].count)")
+                }
+                return (a[keyPath: part], b[keyPath: part])
             }
         }
+        for part in [\Features.prompt, \Features.pooled] {
+            d += meanSquaredError(try pairs(part, candidate, dense))
+            if let null { d += meanSquaredError(try pairs(part, [null.candidate], [null.dense])) }
+        }
         return d
-    }
-
-    static func checkSameSize(_ a: [Float], _ b: [Float]) throws {
-        guard a.count == b.count else { throw SkrrError(key: "joint D", "compares \(a.count) values with \(b.count)") }
     }
 }
