@@ -73,15 +73,10 @@ public enum JointConditioning {
         var column = 0
         for part in clip {
             let states = try required(part.states, part.name, "token states")
-            for b in 0..<batch {
-                for p in 0..<clipLength {
-                    let source = (b * clipLength + p) * part.width, target = (b * tokens + p) * width + column
-                    embeds.withUnsafeMutableBufferPointer { dst in
-                        states.withUnsafeBufferPointer { src in
-                            dst.baseAddress!.advanced(by: target).update(from: src.baseAddress!.advanced(by: source), count: part.width)
-                        }
-                    }
-                }
+            for row in 0..<(batch * clipLength) {
+                let (b, p) = row.quotientAndRemainder(dividingBy: clipLength)
+                let source = row * part.width, target = (b * tokens + p) * width + column
+                embeds.replaceSubrange(target..<(target + part.width), with: states[source..<(source + part.width)])
             }
             column += part.width
         }
@@ -97,7 +92,8 @@ public enum JointConditioning {
         for part in clip {
             let values = try required(part.pooled, part.name, "pooled vector")
             for b in 0..<batch {
-                for j in 0..<part.pooledWidth { pooled[b * pooledWidth + column + j] = values[b * part.pooledWidth + j] }
+                let target = b * pooledWidth + column, source = b * part.pooledWidth
+                pooled.replaceSubrange(target..<(target + part.pooledWidth), with: values[source..<(source + part.pooledWidth)])
             }
             column += part.pooledWidth
         }
