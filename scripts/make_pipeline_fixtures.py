@@ -64,12 +64,9 @@ import tempfile
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, SCRIPTS)
 os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-import make_fixtures as mf  # noqa: E402  (sets the same env defaults, imports torch/transformers)
+import make_fixtures as mf  # noqa: E402  (sets the transformers/tokenizers env defaults, imports torch)
 import tokenizer_corpus as tc  # noqa: E402
 from safetensors_writer import write_safetensors  # noqa: E402
 
