@@ -52,6 +52,8 @@ cp Tests/IRTests/Inputs/*.ir Tests/PassesTests/Inputs/*.ir "$out/ir/"
 for model in t5-v1_1 umt5 clip-proj bert; do
     "$skrrc" "fixtures/$model" --weight-dtype bf16 -o "$out/runtime-file/$model.skrr" >/dev/null 2>&1
 done
+# A pipeline file (format 3): FLUX's two encoders in one file.
+"$skrrc" fixtures/flux-full --weight-dtype bf16 -o "$out/runtime-file/flux-pipeline.skrr" >/dev/null 2>&1
 
 # tokenizers: files and a prompt joined by the separator.
 i=0

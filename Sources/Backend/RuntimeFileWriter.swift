@@ -63,87 +63,129 @@ public enum RuntimeFileWriter {
     /// The format version a file needs: 2 when it holds int8 tensors (a version-1 reader could
     /// not run them), else 1, so files without them stay readable by older runtimes.
     static func formatVersion(_ planned: [Planned]) -> UInt32 {
-        planned.contains { $0.dtype.isScaled } ? RuntimeFileFormat.version : 1
+        planned.contains { $0.dtype.isScaled } ? RuntimeFileFormat.int8Version : 1
     }
 
     @discardableResult
     public static func write(_ program: EncoderProgram, weights: WeightSource, options: Options, to path: String) throws -> Summary {
-        let alignment = RuntimeFileFormat.alignment
-        func align(_ value: Int) -> Int { (value + alignment - 1) / alignment * alignment }
-
-        // Tensors the program uses, in program order, each once.
-        let used = usedTensors(program)
-        let int8Capable = options.weightDType == .int8 ? program.int8CapableTensors : []
-        var newIndex: [Int: Int] = [:]
-        var planned: [Planned] = []
-        var offset = 0
         // Two passes over the weights (checksums, then the bytes): a bar for large models, where
         // converting or quantizing takes seconds to minutes.
-        let elements = used.reduce(0) { $0 + program.tensors[$1].elementCount }
-        let bar = elements > 64 << 20 ? ProgressBar("writing \(path)", total: Double(2 * elements)) : nil
+        let elements = workElements(program)
+        let bar = elements > 64 << 20 ? ProgressBar("writing \(path)", total: Double(elements)) : nil
         var done = 0
-        func advance(_ count: Int) {
+        let advance: (Int) -> Void = { count in
             done += count
             bar?.update(Double(done))
         }
-        for source in used {
-            let tensor = program.tensors[source]
-            let dtype = storedType(of: source, program: program, options: options, int8Capable: int8Capable)
-            guard let count = checkedElementCount(tensor.shape) else {
-                throw SkrrError(file: path, key: tensor.name, "shape \(formatShape(tensor.shape)) is too large")
-            }
-            let length = count * dtype.byteSize
-            let (checksum, scales) = try stored(source, program: program, weights: weights, as: dtype, path: path) {
-                (XXH64.hash($0), $1.map { ($0.count, XXH64.hash($0)) })
-            }
-            offset = align(offset)
-            newIndex[source] = planned.count
-            var entry = Planned(source: source, dtype: dtype, offset: offset, length: length, checksum: checksum)
-            offset += length
-            if let scales {
-                offset = align(offset)
-                entry.scales = (offset, scales.0, scales.1)
-                offset += scales.0
-            }
-            planned.append(entry)
-            advance(tensor.elementCount)
-        }
-        // Tokenizer files after the tensors.
-        var tokenizerFiles: [ManifestBuilder.TokenizerFile] = []
-        if let files = program.tokenizer {
-            let loaded = try files.withContents(read: readWholeFile)
-            let names = files.kind.fileNames
-            guard let contents = loaded.contents, contents.count == names.count else {
-                throw SkrrError(file: path, key: "tokenizer", "a \(files.kind.rawValue) tokenizer needs \(names.count) file(s), got \(loaded.contents?.count ?? 0)")
-            }
-            for (name, bytes) in zip(names, contents) {
-                offset = align(offset)
-                tokenizerFiles.append((name, bytes, offset))
-                offset += bytes.count
-            }
-        }
-        let dataSize = align(offset)
+        let plan = try Plan(program, weights: weights, options: options, path: path, advance: advance)
+        try AtomicFile.write(path) { append in try plan.emit(append, advance: advance) }
+        bar?.finish()
+        return plan.summary
+    }
 
-        let paramsKept = planned.reduce(0) { $0 + program.tensors[$1.source].elementCount }
-        let manifest = try ManifestBuilder.build(program, planned: planned, newIndex: newIndex, tokenizerFiles: tokenizerFiles,
-                                                 dataSize: dataSize, paramsKept: paramsKept, options: options, path: path)
-        let manifestEnd = RuntimeFileFormat.headerSize + manifest.count
-        let dataOffset = align(manifestEnd)
-        let header = RuntimeFileHeader(
-            version: formatVersion(planned), headerSize: UInt32(RuntimeFileFormat.headerSize),
-            manifestOffset: UInt64(RuntimeFileFormat.headerSize), manifestLength: UInt64(manifest.count),
-            manifestChecksum: XXH64.hash(manifest), dataOffset: UInt64(dataOffset), dataLength: UInt64(dataSize))
+    /// Elements a plan and its emission touch together (each used tensor twice), for a bar.
+    static func workElements(_ program: EncoderProgram) -> Int {
+        2 * usedTensors(program).reduce(0) { $0 + program.tensors[$1].elementCount }
+    }
 
-        try AtomicFile.write(path) { append in
+    /// Everything about one encoder's file but its weight bytes: the layout, every checksum, the
+    /// header and the manifest. Planning reads (and converts) every weight once to checksum it;
+    /// `emit` reads them again to write them. A pipeline file (`PipelineFileWriter`) plans every
+    /// member before writing any, since its own manifest records where each one lies.
+    struct Plan {
+        let program: EncoderProgram
+        let weights: WeightSource
+        let path: String
+        let planned: [Planned]
+        let tokenizerFiles: [ManifestBuilder.TokenizerFile]
+        let header: RuntimeFileHeader
+        let manifest: [UInt8]
+        let paramsKept: Int
+
+        /// Bytes of the whole file.
+        var size: Int { Int(header.dataOffset + header.dataLength) }
+
+        var summary: Summary {
+            Summary(fileSize: size, tensorCount: planned.count, tensorBytes: planned.reduce(0) { $0 + $1.length },
+                    tokenizerBytes: tokenizerFiles.reduce(0) { $0 + $1.bytes.count }, paramsKept: paramsKept)
+        }
+
+        /// `advance` is told each tensor's element count once it is checksummed.
+        init(_ program: EncoderProgram, weights: WeightSource, options: Options, path: String, advance: (Int) -> Void) throws {
+            let alignment = RuntimeFileFormat.alignment
+            func align(_ value: Int) -> Int { (value + alignment - 1) / alignment * alignment }
+
+            // Tensors the program uses, in program order, each once.
+            let used = usedTensors(program)
+            let int8Capable = options.weightDType == .int8 ? program.int8CapableTensors : []
+            var newIndex: [Int: Int] = [:]
+            var planned: [Planned] = []
+            var offset = 0
+            for source in used {
+                let tensor = program.tensors[source]
+                let dtype = storedType(of: source, program: program, options: options, int8Capable: int8Capable)
+                guard let count = checkedElementCount(tensor.shape) else {
+                    throw SkrrError(file: path, key: tensor.name, "shape \(formatShape(tensor.shape)) is too large")
+                }
+                let length = count * dtype.byteSize
+                let (checksum, scales) = try stored(source, program: program, weights: weights, as: dtype, path: path) {
+                    (XXH64.hash($0), $1.map { ($0.count, XXH64.hash($0)) })
+                }
+                offset = align(offset)
+                newIndex[source] = planned.count
+                var entry = Planned(source: source, dtype: dtype, offset: offset, length: length, checksum: checksum)
+                offset += length
+                if let scales {
+                    offset = align(offset)
+                    entry.scales = (offset, scales.0, scales.1)
+                    offset += scales.0
+                }
+                planned.append(entry)
+                advance(tensor.elementCount)
+            }
+            // Tokenizer files after the tensors.
+            var tokenizerFiles: [ManifestBuilder.TokenizerFile] = []
+            if let files = program.tokenizer {
+                let loaded = try files.withContents(read: readWholeFile)
+                let names = files.kind.fileNames
+                guard let contents = loaded.contents, contents.count == names.count else {
+                    throw SkrrError(file: path, key: "tokenizer", "a \(files.kind.rawValue) tokenizer needs \(names.count) file(s), got \(loaded.contents?.count ?? 0)")
+                }
+                for (name, bytes) in zip(names, contents) {
+                    offset = align(offset)
+                    tokenizerFiles.append((name, bytes, offset))
+                    offset += bytes.count
+                }
+            }
+            let dataSize = align(offset)
+
+            let paramsKept = planned.reduce(0) { $0 + program.tensors[$1.source].elementCount }
+            let manifest = try ManifestBuilder.build(program, planned: planned, newIndex: newIndex, tokenizerFiles: tokenizerFiles,
+                                                     dataSize: dataSize, paramsKept: paramsKept, options: options, path: path)
+            header = RuntimeFileHeader(
+                version: formatVersion(planned), headerSize: UInt32(RuntimeFileFormat.headerSize),
+                manifestOffset: UInt64(RuntimeFileFormat.headerSize), manifestLength: UInt64(manifest.count),
+                manifestChecksum: XXH64.hash(manifest), dataOffset: UInt64(align(RuntimeFileFormat.headerSize + manifest.count)),
+                dataLength: UInt64(dataSize))
+            self.program = program
+            self.weights = weights
+            self.path = path
+            self.planned = planned
+            self.tokenizerFiles = tokenizerFiles
+            self.manifest = manifest
+            self.paramsKept = paramsKept
+        }
+
+        /// Hands the file's bytes, in order, to `append`; `advance` is told each tensor's element
+        /// count once it is written.
+        func emit(_ append: (UnsafeRawBufferPointer) throws -> Void, advance: (Int) -> Void) throws {
+            let dataOffset = Int(header.dataOffset)
             var written = 0
             func put(_ bytes: UnsafeRawBufferPointer) throws {
                 try append(bytes)
                 written += bytes.count
             }
-            let zeros = [UInt8](repeating: 0, count: alignment)
-            func pad(to target: Int) throws {
-                while written < target { try zeros.withUnsafeBytes { try put(UnsafeRawBufferPointer(rebasing: $0.prefix(target - written))) } }
-            }
+            func pad(to target: Int) throws { try padding(target - written, put) }
             try header.encoded().withUnsafeBytes { try put($0) }
             try manifest.withUnsafeBytes { try put($0) }
             try pad(to: dataOffset)
@@ -162,12 +204,19 @@ public enum RuntimeFileWriter {
                 try pad(to: dataOffset + file.offset)
                 try file.bytes.withUnsafeBytes { try put($0) }
             }
-            try pad(to: dataOffset + dataSize)
+            try pad(to: size)
         }
-        bar?.finish()
-        return Summary(fileSize: dataOffset + dataSize, tensorCount: planned.count,
-                       tensorBytes: planned.reduce(0) { $0 + $1.length },
-                       tokenizerBytes: tokenizerFiles.reduce(0) { $0 + $1.bytes.count }, paramsKept: paramsKept)
+    }
+
+    /// Hands `count` zero bytes (none if `count` <= 0) to `put`.
+    static func padding(_ count: Int, _ put: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let zeros = [UInt8](repeating: 0, count: RuntimeFileFormat.alignment)
+        var left = count
+        while left > 0 {
+            let chunk = min(left, zeros.count)
+            try zeros.withUnsafeBytes { try put(UnsafeRawBufferPointer(rebasing: $0.prefix(chunk))) }
+            left -= chunk
+        }
     }
 
     /// Program tensor indices the program reads, ascending.

@@ -54,6 +54,96 @@ void   skrr__manifest__free_unpacked
   assert(message->base.descriptor == &skrr__manifest__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   skrr__pipeline__init
+                     (Skrr__Pipeline         *message)
+{
+  static const Skrr__Pipeline init_value = SKRR__PIPELINE__INIT;
+  *message = init_value;
+}
+size_t skrr__pipeline__get_packed_size
+                     (const Skrr__Pipeline *message)
+{
+  assert(message->base.descriptor == &skrr__pipeline__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skrr__pipeline__pack
+                     (const Skrr__Pipeline *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skrr__pipeline__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skrr__pipeline__pack_to_buffer
+                     (const Skrr__Pipeline *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skrr__pipeline__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skrr__Pipeline *
+       skrr__pipeline__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skrr__Pipeline *)
+     protobuf_c_message_unpack (&skrr__pipeline__descriptor,
+                                allocator, len, data);
+}
+void   skrr__pipeline__free_unpacked
+                     (Skrr__Pipeline *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skrr__pipeline__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   skrr__pipeline_member__init
+                     (Skrr__PipelineMember         *message)
+{
+  static const Skrr__PipelineMember init_value = SKRR__PIPELINE_MEMBER__INIT;
+  *message = init_value;
+}
+size_t skrr__pipeline_member__get_packed_size
+                     (const Skrr__PipelineMember *message)
+{
+  assert(message->base.descriptor == &skrr__pipeline_member__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t skrr__pipeline_member__pack
+                     (const Skrr__PipelineMember *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &skrr__pipeline_member__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t skrr__pipeline_member__pack_to_buffer
+                     (const Skrr__PipelineMember *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &skrr__pipeline_member__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Skrr__PipelineMember *
+       skrr__pipeline_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Skrr__PipelineMember *)
+     protobuf_c_message_unpack (&skrr__pipeline_member__descriptor,
+                                allocator, len, data);
+}
+void   skrr__pipeline_member__free_unpacked
+                     (Skrr__PipelineMember *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &skrr__pipeline_member__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   skrr__model_hyper__init
                      (Skrr__ModelHyper         *message)
 {
@@ -684,7 +774,7 @@ void   skrr__provenance__free_unpacked
   assert(message->base.descriptor == &skrr__provenance__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor skrr__manifest__field_descriptors[14] =
+static const ProtobufCFieldDescriptor skrr__manifest__field_descriptors[15] =
 {
   {
     "format_version",
@@ -854,6 +944,18 @@ static const ProtobufCFieldDescriptor skrr__manifest__field_descriptors[14] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "pipeline",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__Manifest, pipeline),
+    &skrr__pipeline__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned skrr__manifest__field_indices_by_name[] = {
   11,   /* field[11] = alignment */
@@ -863,6 +965,7 @@ static const unsigned skrr__manifest__field_indices_by_name[] = {
   0,   /* field[0] = format_version */
   8,   /* field[8] = heads */
   2,   /* field[2] = hyper */
+  14,   /* field[14] = pipeline */
   10,   /* field[10] = preset */
   1,   /* field[1] = producer */
   13,   /* field[13] = provenance */
@@ -874,7 +977,7 @@ static const unsigned skrr__manifest__field_indices_by_name[] = {
 static const ProtobufCIntRange skrr__manifest__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor skrr__manifest__descriptor =
 {
@@ -884,11 +987,139 @@ const ProtobufCMessageDescriptor skrr__manifest__descriptor =
   "Skrr__Manifest",
   "skrr",
   sizeof(Skrr__Manifest),
-  14,
+  15,
   skrr__manifest__field_descriptors,
   skrr__manifest__field_indices_by_name,
   1,  skrr__manifest__number_ranges,
   (ProtobufCMessageInit) skrr__manifest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skrr__pipeline__field_descriptors[2] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__Pipeline, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Skrr__Pipeline, n_members),
+    offsetof(Skrr__Pipeline, members),
+    &skrr__pipeline_member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skrr__pipeline__field_indices_by_name[] = {
+  0,   /* field[0] = kind */
+  1,   /* field[1] = members */
+};
+static const ProtobufCIntRange skrr__pipeline__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor skrr__pipeline__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skrr.Pipeline",
+  "Pipeline",
+  "Skrr__Pipeline",
+  "skrr",
+  sizeof(Skrr__Pipeline),
+  2,
+  skrr__pipeline__field_descriptors,
+  skrr__pipeline__field_indices_by_name,
+  1,  skrr__pipeline__number_ranges,
+  (ProtobufCMessageInit) skrr__pipeline__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor skrr__pipeline_member__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__PipelineMember, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__PipelineMember, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "length",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__PipelineMember, length),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "header_checksum",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FIXED64,
+    0,   /* quantifier_offset */
+    offsetof(Skrr__PipelineMember, header_checksum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned skrr__pipeline_member__field_indices_by_name[] = {
+  3,   /* field[3] = header_checksum */
+  2,   /* field[2] = length */
+  0,   /* field[0] = name */
+  1,   /* field[1] = offset */
+};
+static const ProtobufCIntRange skrr__pipeline_member__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor skrr__pipeline_member__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "skrr.PipelineMember",
+  "PipelineMember",
+  "Skrr__PipelineMember",
+  "skrr",
+  sizeof(Skrr__PipelineMember),
+  4,
+  skrr__pipeline_member__field_descriptors,
+  skrr__pipeline_member__field_indices_by_name,
+  1,  skrr__pipeline_member__number_ranges,
+  (ProtobufCMessageInit) skrr__pipeline_member__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor skrr__model_hyper__field_descriptors[24] =

@@ -31,6 +31,8 @@ static DEFINE_NEW(new_tokenizer_file, Skrr__TokenizerFile, skrr__tokenizer_file_
 static DEFINE_NEW(new_tokenizer, Skrr__Tokenizer, skrr__tokenizer__init)
 DEFINE_NEW(skrr_preset_new, Skrr__Preset, skrr__preset__init)
 DEFINE_NEW(skrr_provenance_new, Skrr__Provenance, skrr__provenance__init)
+static DEFINE_NEW(new_pipeline, Skrr__Pipeline, skrr__pipeline__init)
+static DEFINE_NEW(new_pipeline_member, Skrr__PipelineMember, skrr__pipeline_member__init)
 #undef DEFINE_NEW
 
 static void free_message(void *m) {
@@ -47,6 +49,30 @@ Skrr__TokenId *skrr_token_id_new(uint32_t id) {
     Skrr__TokenId *t = new_token_id();
     if (t) t->id = id;
     return t;
+}
+
+Skrr__Pipeline *skrr_pipeline_new(const char *kind) {
+    Skrr__Pipeline *p = new_pipeline();
+    if (!p) return NULL;
+    if (skrr_pb_set_string(&p->kind, kind) != 0) {
+        free_message(p);
+        return NULL;
+    }
+    return p;
+}
+
+Skrr__PipelineMember *skrr_pipeline_member_new(const char *name, uint64_t offset, uint64_t length,
+                                               uint64_t header_checksum) {
+    Skrr__PipelineMember *member = new_pipeline_member();
+    if (!member) return NULL;
+    if (skrr_pb_set_string(&member->name, name) != 0) {
+        free_message(member);
+        return NULL;
+    }
+    member->offset = offset;
+    member->length = length;
+    member->header_checksum = header_checksum;
+    return member;
 }
 
 Skrr__Operand *skrr_operand_new(const char *role, uint32_t tensor) {
@@ -218,6 +244,7 @@ DEFINE_ADD(skrr_embeddings_add_operand, Skrr__Embeddings, Skrr__Operand, operand
 DEFINE_ADD(skrr_final_norm_add_operand, Skrr__FinalNorm, Skrr__Operand, operands)
 DEFINE_ADD(skrr_head_add_operand, Skrr__Head, Skrr__Operand, operands)
 DEFINE_ADD(skrr_tokenizer_add_file, Skrr__Tokenizer, Skrr__TokenizerFile, files)
+DEFINE_ADD(skrr_pipeline_add_member, Skrr__Pipeline, Skrr__PipelineMember, members)
 #undef DEFINE_ADD
 
 /* ----------------------------------------------------------------- reading */

@@ -10,18 +10,36 @@ extension FuzzTargets {
     /// Both checksums are recomputed over the mutated bytes first: otherwise nearly every mutation
     /// would stop at the header checksum and the decoder behind it would never be fuzzed. The
     /// checksum checks themselves are covered by Tests/RuntimeFormatTests/BrokenFileTests.swift.
+    ///
+    /// A pipeline file (format 3) goes through `PipelineRuntimeFile`'s checks, then every member
+    /// it accepted runs one forward pass the same way.
     static let runtimeFile = FuzzTarget(
-        name: "runtime-file", summary: "runtime file header + manifest + validation (RuntimeFile), then one forward pass",
-        maxLength: 262_144
+        name: "runtime-file",
+        summary: "runtime file header + manifest + validation (RuntimeFile or PipelineRuntimeFile), then one forward pass per encoder",
+        maxLength: 393_216
     ) { input, check in
         let image = withValidChecksums(input)
+        if image.count >= 12, image[8] == UInt8(RuntimeFileFormat.pipelineVersion), image[9...11].allSatisfy({ $0 == 0 }) {
+            let members = try image.withUnsafeBytes { try PipelineRuntimeFile.validate(image: $0, path: "fuzz.skrr").members }
+            for member in members {
+                try forwardPass(image, program: member.program, dataStart: member.dataStart, extents: member.info.tensorExtents, check)
+            }
+            return
+        }
         let (program, info) = try image.withUnsafeBytes { try RuntimeFile.validate(image: $0, path: "fuzz.skrr") }
+        try forwardPass(image, program: program, dataStart: Int(info.header.dataOffset), extents: info.tensorExtents, check)
+    }
+
+    /// What `skrrc run` does with a program the loader accepted: its tokenizer encodes a prompt
+    /// and the interpreter runs it on weights read from `image`.
+    static func forwardPass(_ image: [UInt8], program: EncoderProgram, dataStart: Int, extents: [StoredExtent],
+                            _ check: FuzzCheck) throws {
         var ids: [Int32] = [0, 1, 2]
         if program.tokenizer != nil {
             let tokenizer = try TokenizerLoading.load(program.tokenizer, padId: program.spec.padTokenId)
             ids = try tokenizer.encode("a red cube on a glass table", maxLength: 16)
         }
-        let weights = ImageWeights(image, dataStart: Int(info.header.dataOffset), extents: info.tensorExtents)
+        let weights = ImageWeights(image, dataStart: dataStart, extents: extents)
         let output = try Interpreter(program: program, weights: weights).run(TokenBatch(ids: [ids]))
         try check(output.hidden.count == output.batch * output.length * output.width,
                   "hidden states hold \(output.hidden.count) values for \(output.batch) × \(output.length) × \(output.width)")

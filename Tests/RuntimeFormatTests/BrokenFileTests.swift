@@ -99,10 +99,15 @@ func tensorIndex(_ m: UnsafeMutablePointer<Skrr__Manifest>, _ suffix: String) ->
 
     @Test func newerVersionIsRefusedClearly() {
         var f = Self.good
-        f.setU32(8, 3)
-        expectRefused(f, "header.format_version", "format version 3 is newer than this runtime reads (version 2)", "update")
+        f.setU32(8, 4)
+        expectRefused(f, "header.format_version", "format version 4 is newer than this runtime reads (version 3)", "update")
         f.resealHeader()
         expectRefused(f, "newer")
+        // Version 3 is a pipeline file: this one's manifest describes one encoder, refused as such.
+        var three = Self.good
+        three.setU32(8, 3)
+        three.resealHeader()
+        expectRefused(three, "manifest.format_version", "expected 3 (the header's version), got 1")
         var zero = Self.good
         zero.setU32(8, 0)
         expectRefused(zero, "format version 0")

@@ -18,6 +18,8 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Skrr__Manifest Skrr__Manifest;
+typedef struct Skrr__Pipeline Skrr__Pipeline;
+typedef struct Skrr__PipelineMember Skrr__PipelineMember;
 typedef struct Skrr__ModelHyper Skrr__ModelHyper;
 typedef struct Skrr__TokenId Skrr__TokenId;
 typedef struct Skrr__Tensor Skrr__Tensor;
@@ -183,8 +185,8 @@ struct  Skrr__Manifest
 {
   ProtobufCMessage base;
   /*
-   * Version of this schema's semantics: 2 when a tensor is DTYPE_I8, else 1;
-   * equal to the container header's. A reader refuses a version it does not
+   * Version of this schema's semantics: 3 for a pipeline file, 2 when a tensor
+   * is DTYPE_I8, else 1; equal to the container header's. A reader refuses a version it does not
    * know instead of misinterpreting new fields.
    */
   uint32_t format_version;
@@ -258,10 +260,68 @@ struct  Skrr__Manifest
    * inspect`, never used for execution.
    */
   Skrr__Provenance *provenance;
+  /*
+   * Format version 3 only, and then required: the file holds a whole
+   * pipeline's encoders. Fields 3 to 11 (one encoder's hyper-parameters,
+   * tensors, program, tokenizer and preset) are then absent: each encoder is
+   * a complete runtime file of version 1 or 2 stored in this file's data
+   * section, so it is loaded by the same checks as a file of its own and can
+   * be cut out with `dd`. Provenance holds the pipeline's totals.
+   */
+  Skrr__Pipeline *pipeline;
 };
 #define SKRR__MANIFEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&skrr__manifest__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, 0, 0, NULL }
+    , 0, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, NULL, NULL, 0, 0, NULL, NULL }
+
+
+struct  Skrr__Pipeline
+{
+  ProtobufCMessage base;
+  /*
+   * How the denoiser combines the members' outputs: "sd3" (CLIP-L and CLIP-G
+   * penultimate states beside T5's, both CLIP projections pooled) or "flux"
+   * (T5's states, CLIP-L's pooled output). The members' roles follow from
+   * their hyper-parameters (a causal encoder is a CLIP tower).
+   */
+  char *kind;
+  /*
+   * In diffusers' order (text_encoder, text_encoder_2, ...); at least two.
+   */
+  size_t n_members;
+  Skrr__PipelineMember **members;
+};
+#define SKRR__PIPELINE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skrr__pipeline__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Skrr__PipelineMember
+{
+  ProtobufCMessage base;
+  /*
+   * The diffusers component the encoder came from, e.g. "text_encoder_3";
+   * unique within the file. `skrrc run FILE --encoder NAME` selects it.
+   */
+  char *name;
+  /*
+   * Where the member's runtime file lies: bytes offset..<offset+length of the
+   * data section, offset a multiple of Manifest.alignment; members do not
+   * overlap. The member's own header says where its manifest and data are,
+   * relative to its first byte.
+   */
+  uint64_t offset;
+  uint64_t length;
+  /*
+   * XXH64 (seed 0) of the member's 64-byte container header. That header holds
+   * the checksum of the member's manifest, which holds every tensor's, so this
+   * pins every byte of the member without hashing gigabytes at write time.
+   */
+  uint64_t header_checksum;
+};
+#define SKRR__PIPELINE_MEMBER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&skrr__pipeline_member__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 struct  Skrr__ModelHyper
@@ -715,6 +775,44 @@ Skrr__Manifest *
 void   skrr__manifest__free_unpacked
                      (Skrr__Manifest *message,
                       ProtobufCAllocator *allocator);
+/* Skrr__Pipeline methods */
+void   skrr__pipeline__init
+                     (Skrr__Pipeline         *message);
+size_t skrr__pipeline__get_packed_size
+                     (const Skrr__Pipeline   *message);
+size_t skrr__pipeline__pack
+                     (const Skrr__Pipeline   *message,
+                      uint8_t             *out);
+size_t skrr__pipeline__pack_to_buffer
+                     (const Skrr__Pipeline   *message,
+                      ProtobufCBuffer     *buffer);
+Skrr__Pipeline *
+       skrr__pipeline__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skrr__pipeline__free_unpacked
+                     (Skrr__Pipeline *message,
+                      ProtobufCAllocator *allocator);
+/* Skrr__PipelineMember methods */
+void   skrr__pipeline_member__init
+                     (Skrr__PipelineMember         *message);
+size_t skrr__pipeline_member__get_packed_size
+                     (const Skrr__PipelineMember   *message);
+size_t skrr__pipeline_member__pack
+                     (const Skrr__PipelineMember   *message,
+                      uint8_t             *out);
+size_t skrr__pipeline_member__pack_to_buffer
+                     (const Skrr__PipelineMember   *message,
+                      ProtobufCBuffer     *buffer);
+Skrr__PipelineMember *
+       skrr__pipeline_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   skrr__pipeline_member__free_unpacked
+                     (Skrr__PipelineMember *message,
+                      ProtobufCAllocator *allocator);
 /* Skrr__ModelHyper methods */
 void   skrr__model_hyper__init
                      (Skrr__ModelHyper         *message);
@@ -986,6 +1084,12 @@ void   skrr__provenance__free_unpacked
 typedef void (*Skrr__Manifest_Closure)
                  (const Skrr__Manifest *message,
                   void *closure_data);
+typedef void (*Skrr__Pipeline_Closure)
+                 (const Skrr__Pipeline *message,
+                  void *closure_data);
+typedef void (*Skrr__PipelineMember_Closure)
+                 (const Skrr__PipelineMember *message,
+                  void *closure_data);
 typedef void (*Skrr__ModelHyper_Closure)
                  (const Skrr__ModelHyper *message,
                   void *closure_data);
@@ -1044,6 +1148,8 @@ extern const ProtobufCEnumDescriptor    skrr__sub_block_kind__descriptor;
 extern const ProtobufCEnumDescriptor    skrr__tokenizer_kind__descriptor;
 extern const ProtobufCEnumDescriptor    skrr__output_kind__descriptor;
 extern const ProtobufCMessageDescriptor skrr__manifest__descriptor;
+extern const ProtobufCMessageDescriptor skrr__pipeline__descriptor;
+extern const ProtobufCMessageDescriptor skrr__pipeline_member__descriptor;
 extern const ProtobufCMessageDescriptor skrr__model_hyper__descriptor;
 extern const ProtobufCMessageDescriptor skrr__token_id__descriptor;
 extern const ProtobufCMessageDescriptor skrr__tensor__descriptor;

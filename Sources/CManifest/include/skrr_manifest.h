@@ -30,7 +30,8 @@
 extern "C" {
 #endif
 
-/* The newest format_version this code writes and understands. */
+/* The newest format_version of a single-encoder file this code writes (a
+ * pipeline file, which holds several, is version 3). */
 #define SKRR_MANIFEST_FORMAT_VERSION 2u
 
 /* --- Constructors: malloc + the generated *__init(); NULL if out of memory. */
@@ -50,6 +51,9 @@ Skrr__TokenizerFile *skrr_tokenizer_file_new(const char *name);
 Skrr__Tokenizer *skrr_tokenizer_new(Skrr__TokenizerKind kind);
 Skrr__Preset *skrr_preset_new(void);
 Skrr__Provenance *skrr_provenance_new(void);
+Skrr__Pipeline *skrr_pipeline_new(const char *kind);
+Skrr__PipelineMember *skrr_pipeline_member_new(const char *name, uint64_t offset, uint64_t length,
+                                               uint64_t header_checksum);
 
 /* --- Field setters (copy their input; free the previous value). */
 
@@ -74,6 +78,7 @@ int skrr_embeddings_add_operand(Skrr__Embeddings *e, Skrr__Operand *op);
 int skrr_final_norm_add_operand(Skrr__FinalNorm *n, Skrr__Operand *op);
 int skrr_head_add_operand(Skrr__Head *h, Skrr__Operand *op);
 int skrr_tokenizer_add_file(Skrr__Tokenizer *t, Skrr__TokenizerFile *f);
+int skrr_pipeline_add_member(Skrr__Pipeline *p, Skrr__PipelineMember *member);
 
 /* --- Reading helpers (Swift cannot easily reach into the anonymous unions). */
 /* 1 if the slot is a skip, 0 otherwise. */

@@ -15,6 +15,14 @@ extension ManifestReader {
         guard m.format_version == header.version else {
             throw fail("manifest.format_version", "expected \(header.version) (the header's version), got \(m.format_version)")
         }
+        guard m.pipeline == nil else {
+            throw fail("manifest.pipeline", "is set in a format \(header.version) file; only a pipeline file (format \(RuntimeFileFormat.pipelineVersion)) holds several encoders")
+        }
+        return try checkAlignment()
+    }
+
+    /// `manifest.alignment` and `data_size` against the header (every format version).
+    func checkAlignment() throws -> Int {
         let alignment = Int(m.alignment)
         guard alignment >= RuntimeFileFormat.alignment, alignment & (alignment - 1) == 0, alignment <= 1 << 20 else {
             throw fail("manifest.alignment", "expected a power of two between 64 and 1 MiB, got \(m.alignment)")

@@ -7,8 +7,8 @@
 //   offset  size  field
 //   ------  ----  -----------------------------------------------------------------------
 //        0     8  magic            89 53 4B 52 52 0D 0A 1A  ("\x89SKRR\r\n\x1a")
-//        8     4  format_version   u32; this reader knows 1 and 2 (int8 tensors) and refuses
-//                                  anything newer
+//        8     4  format_version   u32; this reader knows 1, 2 (int8 tensors) and 3 (a pipeline
+//                                  file, PipelineRuntimeFile.swift) and refuses anything newer
 //       12     4  header_size      u32; 64 in version 1
 //       16     8  manifest_offset  u64; 64 (the manifest follows the header)
 //       24     8  manifest_length  u64; bytes of the protobuf Manifest
@@ -36,7 +36,12 @@ import SkrrSupport
 /// Constants of the container (see the table above).
 public enum RuntimeFileFormat {
     public static let magic: [UInt8] = [0x89, 0x53, 0x4B, 0x52, 0x52, 0x0D, 0x0A, 0x1A]
+    /// The newest version this reader knows.
     public static let version: UInt32 = SkrrRuntimeInfo.formatVersion
+    /// A single-encoder file with int8 tensors (one without them is version 1).
+    public static let int8Version: UInt32 = 2
+    /// A pipeline file: several encoders, each a version 1 or 2 file inside (PipelineRuntimeFile).
+    public static let pipelineVersion: UInt32 = 3
     public static let headerSize = 64
     public static let alignment = 64
     /// The byte range of each header field, for messages and tests.
@@ -124,12 +129,24 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
     private let dataStart: Int
 
     /// Maps and checks the file (header, manifest, structure). Weight checksums: `verify()`.
-    public init(path: String) throws {
-        self.path = path
+    /// A pipeline file (several encoders) is refused with the names of its encoders: it opens
+    /// with `PipelineRuntimeFile`.
+    public convenience init(path: String) throws {
         let file = try MappedFile(path: path)
+        try self.init(file: file, image: 0..<file.count, path: path)
+    }
+
+    /// The runtime file whose bytes are `image` within `file`: the whole file, or one member of a
+    /// pipeline file. Offsets inside it are relative to its first byte.
+    convenience init(file: MappedFile, image: Range<Int>, path: String) throws {
+        self.init(file: file, imageStart: image.lowerBound, decoded: try RuntimeFile.load(file.bytes(image), path: path), path: path)
+    }
+
+    /// A file already checked by `load` on the bytes from `imageStart` on.
+    init(file: MappedFile, imageStart: Int, decoded: ManifestDecoder.Result, path: String) {
+        self.path = path
         self.file = file
-        let decoded = try RuntimeFile.load(file.bytes, path: path)
-        dataStart = Int(decoded.info.header.dataOffset)
+        dataStart = imageStart + Int(decoded.info.header.dataOffset)
         program = decoded.program
         preset = decoded.preset
         info = decoded.info
@@ -148,6 +165,21 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
     /// Header, manifest checksum, manifest decoding and program validation, in that order.
     static func load(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ManifestDecoder.Result {
         let header = try RuntimeFile.readHeader(bytes, path: path)
+        let manifestBytes = try checkedManifest(bytes, header: header, path: path)
+        if header.version == RuntimeFileFormat.pipelineVersion {
+            // A broken pipeline manifest is refused for what is wrong with it.
+            let names = try PipelineRuntimeFile.decodeManifest(manifestBytes, header: header, path: path).members.map(\.name)
+            throw SkrrError(file: path, key: "header.format_version",
+                            "is a pipeline file (format \(header.version)) holding several encoders (\(names.joined(separator: ", "))), not one encoder; "
+                            + "run it whole (skrrc run FILE), pick one with --encoder NAME, or open it with PipelineRuntimeFile")
+        }
+        let decoded = try ManifestDecoder.decode(manifestBytes, header: header, file: bytes, path: path)
+        try ProgramValidation.validate(decoded.program, file: path)
+        return decoded
+    }
+
+    /// The manifest bytes the header points at, refused unless they hash to its checksum.
+    static func checkedManifest(_ bytes: UnsafeRawBufferPointer, header: RuntimeFileHeader, path: String) throws -> UnsafeRawBufferPointer {
         let manifestStart = Int(header.manifestOffset), manifestEnd = manifestStart + Int(header.manifestLength)
         let manifestBytes = UnsafeRawBufferPointer(rebasing: bytes[manifestStart..<manifestEnd])
         let actual = XXH64.hash(manifestBytes)
@@ -155,9 +187,7 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
             throw SkrrError(file: path, key: "manifest",
                             "checksum mismatch: header says xxh64 \(hex(header.manifestChecksum)), the \(header.manifestLength) manifest bytes hash to \(hex(actual)); the file is corrupt")
         }
-        let decoded = try ManifestDecoder.decode(manifestBytes, header: header, file: bytes, path: path)
-        try ProgramValidation.validate(decoded.program, file: path)
-        return decoded
+        return manifestBytes
     }
 
     public func bytes(ofTensor index: Int) -> UnsafeRawBufferPointer { data(info.tensorExtents[index]) }
