@@ -66,10 +66,12 @@ public struct CompileOptions: Sendable {
 
     public init(model: String) { self.model = model }
 
-    /// The pipeline folder a joint prune works on: `-O prune` on a folder with several text
-    /// encoders and no `--encoder` (JointPruneJob).
+    /// The pipeline folder a joint job works on (JointPruneJob): a folder with several text
+    /// encoders and no `--encoder`, pruned together (`-O prune`) or converted into one runtime
+    /// file (`-o FILE.skrr` without `--passes`).
     public var jointFolder: PipelineFolder? {
-        guard encoder == nil, level == .prune, let folder = try? PipelineFolder.read(model), folder.isJoint else { return nil }
+        guard encoder == nil, level == .prune || (passes == nil && out?.hasSuffix(".skrr") == true),
+              let folder = try? PipelineFolder.read(model), folder.isJoint else { return nil }
         return folder
     }
 

@@ -31,6 +31,14 @@ public struct EncodeOptions: Sendable {
         self.out = out
     }
 
+    /// Every encoder together: a pipeline folder with several encoders, or a pipeline runtime
+    /// file, and no `--encoder`.
+    var isJoint: Bool {
+        guard encoder == nil else { return false }
+        if model.hasSuffix(".skrr") { return PipelineRuntimeFile.isPipelineFile(model) }
+        return (try? PipelineFolder.read(model))?.isJoint == true
+    }
+
     public func validate() throws {
         if prompts.isEmpty && promptFiles.isEmpty && ids.isEmpty {
             throw UsageError("give at least one --prompt, --prompt-file or --ids")
@@ -41,8 +49,9 @@ public struct EncodeOptions: Sendable {
         if !out.hasSuffix(".npy") && !out.hasSuffix(".safetensors") {
             throw UsageError("-o must end in .npy or .safetensors, got '\(out)'")
         }
-        // A pipeline folder without --encoder encodes with all its encoders (EncodeJob.runJoint).
-        if encoder == nil, let folder = try? PipelineFolder.read(model), folder.isJoint {
+        // A pipeline folder or pipeline file without --encoder encodes with all its encoders
+        // (EncodeJob.runJoint).
+        if encoder == nil, isJoint {
             if !ids.isEmpty {
                 throw UsageError("--ids names one tokenizer's ids; a pipeline's encoders each tokenize the prompt (give --prompt, or --encoder NAME)")
             }
@@ -60,8 +69,11 @@ public struct EncodeOptions: Sendable {
 /// write the embeddings a diffusion pipeline consumes.
 public enum EncodeJob {
     public static func run(_ options: EncodeOptions) throws {
-        if options.encoder == nil, let folder = try PipelineFolder.read(options.model), folder.isJoint {
-            try runJoint(options, folder: folder)
+        if options.isJoint {
+            let session = options.model.hasSuffix(".skrr")
+                ? try PipelineSession(file: try PipelineRuntimeFile(path: options.model), pipeline: options.pipeline)
+                : try PipelineSession(folder: try PipelineFolder.read(options.model)!, pipeline: options.pipeline, weightCheck: options.weightCheck)
+            try runJoint(options, session: session)
             return
         }
         let session = try EncoderSession(model: options.model, encoder: options.encoder, pipeline: options.pipeline,
@@ -79,10 +91,9 @@ public enum EncodeJob {
         StandardStreams.err("wrote \(options.out): \(shape[0]) × \(batch.length) tokens, width \(shape.last!)\n")
     }
 
-    /// A pipeline folder with several encoders and no `--encoder`: every encoder, combined as the
-    /// pipeline's `encode_prompt` combines them.
-    static func runJoint(_ options: EncodeOptions, folder: PipelineFolder) throws {
-        let session = try PipelineSession(folder: folder, pipeline: options.pipeline, weightCheck: options.weightCheck)
+    /// A pipeline folder with several encoders, or a pipeline file, and no `--encoder`: every
+    /// encoder, combined as the pipeline's `encode_prompt` combines them.
+    static func runJoint(_ options: EncodeOptions, session: PipelineSession) throws {
         try OutputPaths.check(outputs: [("-o", options.out)], inputs: session.inputs + options.promptFiles)
         let prompts = try promptList(options)
         let arrays = try session.encode(prompts: prompts, compute: options.compute, maxTokens: options.maxTokens)
@@ -91,10 +102,10 @@ public enum EncodeJob {
         } else {
             try AtomicFile.write(options.out, bytes: EmbeddingWriters.safetensorsBytes(
                 arrays, metadata: [("output", "joint"), ("pipeline", session.kind.rawValue),
-                                   ("encoders", folder.encoders.joined(separator: ","))]))
+                                   ("encoders", session.names.joined(separator: ","))]))
         }
         let shape = arrays[0].shape
-        StandardStreams.err("wrote \(options.out): \(shape[0]) × \(shape[1]) tokens, width \(shape[2]) (\(session.kind.rawValue): \(folder.encoders.joined(separator: " + ")))\n")
+        StandardStreams.err("wrote \(options.out): \(shape[0]) × \(shape[1]) tokens, width \(shape[2]) (\(session.kind.rawValue): \(session.names.joined(separator: " + ")))\n")
     }
 
     static func promptList(_ options: EncodeOptions) throws -> [(text: String, origin: String)] {

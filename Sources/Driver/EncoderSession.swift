@@ -32,10 +32,15 @@ public final class EncoderSession {
         let weights: WeightSource
         var preset: PipelinePreset
         if path.hasSuffix(".skrr") {
+            let file: RuntimeFile
             if let encoder {
-                throw SkrrError(file: path, key: "--encoder \(encoder)", "applies to a diffusers pipeline folder; a runtime file holds one encoder")
+                guard PipelineRuntimeFile.isPipelineFile(path) else {
+                    throw SkrrError(file: path, key: "--encoder \(encoder)", "applies to a diffusers pipeline folder or a pipeline runtime file; this runtime file holds one encoder")
+                }
+                file = try PipelineRuntimeFile(path: path).member(named: encoder)
+            } else {
+                file = try RuntimeFile(path: path)
             }
-            let file = try RuntimeFile(path: path)
             (program, weights, preset, defaultOutput, family, inputs) = (file.program, file, file.preset, file.info.defaultOutput, "compiled", [path])
         } else {
             let ir: ModelIR
@@ -61,6 +66,12 @@ public final class EncoderSession {
         self.preset = preset
         self.weights = weights
         interpreter = try Interpreter(program: program, weights: weights)
+    }
+
+    /// One encoder of a loaded pipeline file, with the preset it was compiled with.
+    public init(member file: RuntimeFile, inputs: [String]) throws {
+        (program, weights, preset, defaultOutput, family, self.inputs) = (file.program, file, file.preset, file.info.defaultOutput, "compiled", inputs)
+        interpreter = try Interpreter(program: program, weights: file)
     }
 
     /// A batch of prompts, each with where it came from for messages ("--prompt 2", "prompt 3

@@ -14,9 +14,11 @@ import SkrrSupport
 /// one). Re-use then runs per encoder, still judged by the joint D, and dead weights are dropped
 /// per encoder.
 ///
-/// Not yet: one runtime file holding every encoder (each encoder's result is written as an IR
-/// file under `-o FOLDER`, which `skrrc FILE.ir -o FILE.skrr` compiles), screening, checkpoints
-/// and MPI ranks for the joint search.
+/// `-o FILE.skrr` writes every encoder into one pipeline runtime file (`PipelineFileOutput`);
+/// `-o FOLDER` writes each encoder's IR there. Without `-O prune` (`convert`), the encoders are
+/// written into one pipeline file as they are.
+///
+/// Not yet: screening, checkpoints and MPI ranks for the joint search.
 public enum JointPruneJob {
     public struct Outcome {
         public let sources: [ModelIR]
@@ -31,20 +33,54 @@ public enum JointPruneJob {
 
     /// The joint mode's own checks (CompileOptions.validate hands over to it).
     static func validate(_ options: CompileOptions) throws {
-        if options.out == nil && options.report == nil {
-            throw UsageError("a joint prune writes each encoder's IR under -o FOLDER and/or the --report; pass at least one")
+        if options.level == .none {
+            try validateConversion(options)
+            return
         }
-        if let out = options.out, out.hasSuffix(".skrr") || out.hasSuffix(".ir") {
-            throw UsageError("-o \(out): a joint prune writes one IR file per encoder into a folder (a runtime file holding every encoder is not implemented yet); pass -o FOLDER, or --encoder NAME to prune one encoder")
+        if options.out == nil && options.report == nil {
+            throw UsageError("a joint prune writes -o FILE.skrr (one runtime file holding every encoder), -o FOLDER (each encoder's IR) and/or the --report; pass at least one")
+        }
+        if let out = options.out, out.hasSuffix(".ir") {
+            throw UsageError("-o \(out): a joint prune writes every encoder into one runtime file (-o FILE.skrr) or one IR file per encoder into a folder (-o FOLDER); or pass --encoder NAME to prune one encoder")
+        }
+        if options.weightDType != nil && options.out?.hasSuffix(".skrr") != true {
+            throw UsageError("--weight-dtype applies to runtime files: pass -o OUT.skrr")
         }
         for (given, option) in [(options.emitIR, "--emit-ir"), (options.checkpoint != nil, "--checkpoint"), (options.passes != nil, "--passes"),
-                                (options.weightDType != nil, "--weight-dtype"), (options.plot != nil, "--plot"),
+                                (options.plot != nil, "--plot"),
                                 ((options.screen ?? 0) > 0, "--screen"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds")] where given {
             throw UsageError("\(option) is not available for a joint prune of several encoders yet; name one with --encoder")
         }
         guard options.method == .skrr || options.method == .skipOnly else {
             throw UsageError("--method \(options.method.rawValue) prunes one encoder; a joint prune runs skrr or skip-only")
         }
+    }
+
+    /// `skrrc PIPELINE -o FILE.skrr` without `-O prune` or `--encoder`: only a runtime file, no
+    /// search options.
+    static func validateConversion(_ options: CompileOptions) throws {
+        guard let out = options.out, out.hasSuffix(".skrr") else {
+            throw UsageError("a pipeline folder with several encoders converts into one runtime file: pass -o FILE.skrr (or --encoder NAME for one encoder)")
+        }
+        if let option = options.searchOptionsGiven.first {
+            throw UsageError("\(option) applies to -O prune, and this run does not prune (add -O prune)")
+        }
+        for (given, option) in [(options.emitIR, "--emit-ir"), (options.report != nil, "--report"), (options.plot != nil, "--plot"),
+                                (options.checkpoint != nil, "--checkpoint"), (options.calibration.heldOut != nil, "--eval"),
+                                (options.calibration.projection != nil, "--projection"), (options.compareSeparate, "--compare-separate"),
+                                (options.ranking != nil, "--rank"), (options.printIRAfter != nil, "--print-ir-after")] where given {
+            throw UsageError("\(option) applies to -O prune; converting a pipeline only writes -o FILE.skrr")
+        }
+    }
+
+    /// Converts every encoder of the pipeline, unpruned, into one runtime file.
+    public static func convert(_ options: CompileOptions, folder: PipelineFolder) throws {
+        let encoders = try Encoders(folder, options: options)
+        let out = options.out!
+        try OutputPaths.check(outputs: [("-o", out)], inputs: encoders.inputs)
+        for imported in encoders.imported where options.weightCheck { try WeightScan.check(imported) }
+        try PipelineFileOutput.write(kind: encoders.kind, names: encoders.names, encoders: encoders.imported.map(\.ir), folder: folder,
+                                     passes: "", weightDType: options.weightDType, to: out)
     }
 
     /// Everything a joint search measures with: each encoder's source IR and calibration, and
@@ -73,7 +109,7 @@ public enum JointPruneJob {
             kind = try PipelineSession.kind(of: folder, asked: options.calibration.pipeline == .generic ? nil : options.calibration.pipeline)
             let all = try folder.encoders.map { ($0, try ModelImporter.importModel(at: folder.path, encoder: $0)) }
             let roles = try PipelineSession.roles(
-                all.map { (name: $0.0, clip: $0.1.ir.config.causal, projected: $0.1.ir.heads.contains { $0.kind == .projection }) },
+                all.map { PipelineRoles.Encoder(name: $0.0, clip: $0.1.ir.config.causal, projected: $0.1.ir.heads.contains { $0.kind == .projection }) },
                 kind: kind, folder: folder)
             let used = Set(roles.clip + [roles.t5])
             self.folder = folder
@@ -129,8 +165,9 @@ public enum JointPruneJob {
         // No output may replace an input: checked on the imports (metadata only), before the
         // dense reference runs.
         let encoders = try Encoders(folder, options: options)
-        let outputs = (options.out.map { out in encoders.names.map { ("-o", FileSystem.join(out, $0 + ".ir")) } } ?? [])
-            + (options.report.map { [("--report", $0)] } ?? [])
+        let outputs = (options.out.map { out in
+            out.hasSuffix(".skrr") ? [("-o", out)] : encoders.names.map { ("-o", FileSystem.join(out, $0 + ".ir")) }
+        } ?? []) + (options.report.map { [("--report", $0)] } ?? [])
         try OutputPaths.check(outputs: outputs, inputs: encoders.inputs)
         let prepared = try prepare(options, encoders: encoders)
         let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)
@@ -180,7 +217,16 @@ public enum JointPruneJob {
             try heldOutD(separate.results.indices.flatMap { scorer.joint(separate.results[$0].schedule, member: $0) })
         } ?? nil
 
-        if let out = options.out {
+        if let out = options.out, out.hasSuffix(".skrr") {
+            // What ran, as a pass pipeline: the search's ranking beside its options.
+            var steps = options.method.pipeline(sparsity: options.sparsity, beam: options.beam, screen: 0, reuseFolds: 1).map(\.description)
+            if let search = steps.first, search.hasSuffix("}") {
+                steps[0] = search.dropLast() + " rank=\((options.ranking ?? .perParameter).rawValue)}"
+            }
+            let passes = "joint " + steps.joined(separator: ",")
+            try PipelineFileOutput.write(kind: prepared.kind, names: order, encoders: results, folder: folder, passes: passes,
+                                         weightDType: options.weightDType, to: out)
+        } else if let out = options.out {
             for (name, result) in zip(order, results) {
                 let path = FileSystem.join(out, name + ".ir")
                 try FileSystem.createDirectory(out)

@@ -3,27 +3,43 @@ import SkrrSupport
 
 /// Every text encoder of an SD3 or FLUX pipeline loaded together, encoding prompts into the joint
 /// conditioning diffusers' `encode_prompt` builds (`JointConditioning`): what `skrrc run
-/// PIPELINE_FOLDER` writes when no `--encoder` is named.
+/// PIPELINE_FOLDER` or `skrrc run PIPELINE_FILE.skrr` writes when no `--encoder` is named.
 public final class PipelineSession {
-    public let folder: PipelineFolder
     public let kind: PipelineKind
+    /// The encoders' names in diffusers' order (those the pipeline combines).
+    public let names: [String]
     /// The CLIP towers in diffusers' order (CLIP-L, then CLIP-G in SD3), and the T5 encoder.
     public let clip: [(name: String, session: EncoderSession)]
     public let t5: (name: String, session: EncoderSession)
 
-    public var inputs: [String] { clip.flatMap(\.session.inputs) + t5.session.inputs }
+    public var inputs: [String] { Array(Set(clip.flatMap(\.session.inputs) + t5.session.inputs)).sorted() }
 
     /// `pipeline`: the kind asked for (`--pipeline`); it must agree with model_index.json's class.
-    public init(folder: PipelineFolder, pipeline: PipelineKind? = nil, weightCheck: Bool = true) throws {
+    public convenience init(folder: PipelineFolder, pipeline: PipelineKind? = nil, weightCheck: Bool = true) throws {
         let kind = try Self.kind(of: folder, asked: pipeline)
         let sessions = try folder.encoders.map {
             ($0, try EncoderSession(model: folder.path, encoder: $0, pipeline: kind, weightCheck: weightCheck))
         }
-        let roles = try Self.roles(sessions.map { (name: $0.0, clip: $0.1.program.spec.causal, projected: $0.1.program.projection != nil) },
+        let roles = try Self.roles(sessions.map { PipelineRoles.Encoder(name: $0.0, clip: $0.1.program.spec.causal, projected: $0.1.program.projection != nil) },
                                    kind: kind, folder: folder)
+        self.init(kind: kind, sessions: sessions, roles: roles)
+    }
+
+    /// A pipeline runtime file (format 3): its members with the presets they were compiled with.
+    /// `pipeline` (`--pipeline`), if given, must be the file's kind.
+    public convenience init(file: PipelineRuntimeFile, pipeline: PipelineKind? = nil) throws {
+        if let pipeline, pipeline != file.kind {
+            throw SkrrError(file: file.path, key: "--pipeline \(pipeline.rawValue)", "this pipeline file was compiled for \(file.kind.rawValue)")
+        }
+        let sessions = try file.members.map { ($0.name, try EncoderSession(member: $0.file, inputs: [file.path])) }
+        self.init(kind: file.kind, sessions: sessions, roles: file.roles)
+    }
+
+    init(kind: PipelineKind, sessions: [(String, EncoderSession)], roles: PipelineRoles) {
         let byName = Dictionary(uniqueKeysWithValues: sessions)
-        self.folder = folder
         self.kind = kind
+        let used = Set(roles.clip + [roles.t5])
+        names = sessions.map(\.0).filter(used.contains)
         clip = roles.clip.map { (name: $0, session: byName[$0]!) }
         t5 = (name: roles.t5, session: byName[roles.t5]!)
     }
@@ -49,20 +65,10 @@ public final class PipelineSession {
     /// Which of the folder's encoders (in diffusers' order, each a causal CLIP tower or not, with
     /// or without a projection head) are the CLIP towers and which is T5; refuses a set the
     /// pipeline does not combine, naming what is there.
-    public static func roles(_ encoders: [(name: String, clip: Bool, projected: Bool)], kind: PipelineKind,
-                             folder: PipelineFolder) throws -> (clip: [String], t5: String) {
-        let clip = encoders.filter(\.clip), other = encoders.filter { !$0.clip }
-        let expectedClip = kind == .sd3 ? 2 : 1
-        guard clip.count == expectedClip, other.count == 1 else {
-            throw SkrrError(file: FileSystem.join(folder.path, "model_index.json"),
-                            "\(kind.rawValue) combines \(expectedClip) CLIP encoder(s) and one T5 encoder; this folder has "
-                            + "\(clip.count) CLIP (\(clip.map(\.name).joined(separator: ", "))) and \(other.count) other (\(other.map(\.name).joined(separator: ", ")))")
+    public static func roles(_ encoders: [PipelineRoles.Encoder], kind: PipelineKind, folder: PipelineFolder) throws -> PipelineRoles {
+        try PipelineRoles.assign(encoders, kind: kind, file: FileSystem.join(folder.path, "model_index.json")) {
+            FileSystem.join(folder.path, $0)
         }
-        if kind == .sd3, let missing = clip.first(where: { !$0.projected }) {
-            throw SkrrError(file: FileSystem.join(folder.path, missing.name), key: "text_projection.weight",
-                            "SD3 reads each CLIP encoder's projected pooled output (CLIPTextModelWithProjection); this one has no projection")
-        }
-        return (clip.map(\.name), other[0].name)
     }
 
     /// Encodes prompts (each with where it came from, for messages) into `prompt_embeds` and

@@ -14,13 +14,7 @@ public enum RuntimeFileDescription {
         lines.append("producer \(info.producer.isEmpty ? "(unknown)" : info.producer)")
         lines.append("source \(info.sourceModel.isEmpty ? "(unknown)" : info.sourceModel)")
         lines.append("passes \(info.passes.isEmpty ? "(none)" : info.passes)")
-        let kept = p.tensors.reduce(0) { $0 + $1.elementCount }
-        if info.paramsTotal > 0 {
-            let sparsity = Double(info.paramsTotal - kept) / Double(info.paramsTotal) * 100
-            lines.append("params \(Formatting.grouped(kept)) kept of \(Formatting.grouped(info.paramsTotal)) (sparsity \(Formatting.twoDecimals(sparsity))%)")
-        } else {
-            lines.append("params \(Formatting.grouped(kept)) kept")
-        }
+        lines.append(paramsLine(kept: p.tensors.reduce(0) { $0 + $1.elementCount }, total: info.paramsTotal))
         var positions = "learned positions"
         if let buckets = s.relativeBuckets, let distance = s.relativeMaxDistance {
             positions = "relative positions \(p.sharedPositionBias != nil ? "shared" : "per layer") (\(buckets) buckets, max distance \(distance))"
@@ -93,6 +87,41 @@ public enum RuntimeFileDescription {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A pipeline file: its own header and totals, one line per encoder (role, size, what was
+    /// pruned), then each encoder described as a file of its own.
+    public static func text(_ pipeline: PipelineRuntimeFile, listTensors: Bool) -> String {
+        let info = pipeline.info, h = info.header
+        var lines: [String] = []
+        lines.append("file \(FileSystem.basename(pipeline.path)): skrr pipeline file (\(pipeline.kind.rawValue)), format \(h.version), \(Formatting.grouped(info.fileSize)) bytes")
+        lines.append("  header 64 bytes, manifest \(Formatting.grouped(Int(h.manifestLength))) bytes, data \(Formatting.grouped(Int(h.dataLength))) bytes at offset \(h.dataOffset), alignment \(info.alignment)")
+        lines.append("producer \(info.producer.isEmpty ? "(unknown)" : info.producer)")
+        lines.append("source \(info.sourceModel.isEmpty ? "(unknown)" : info.sourceModel)")
+        lines.append("passes \(info.passes.isEmpty ? "(none)" : info.passes)")
+        let kept = pipeline.members.reduce(0) { $0 + $1.file.program.tensors.reduce(0) { $0 + $1.elementCount } }
+        lines.append(paramsLine(kept: kept, total: info.paramsTotal))
+        lines.append("encoders \(pipeline.members.count)")
+        for (member, placed) in zip(pipeline.members, info.members) {
+            let program = member.file.program
+            let role = member.name == pipeline.roles.t5 ? "t5" : "clip \((pipeline.roles.clip.firstIndex(of: member.name) ?? 0) + 1)"
+            let memberKept = program.tensors.reduce(0) { $0 + $1.elementCount }
+            let skipped = program.slots.filter { $0 == .skip }.count
+            lines.append("  \(member.name): \(role), data bytes \(placed.extent.offset)..<\(placed.extent.offset + placed.extent.length), "
+                         + paramsLine(kept: memberKept, total: member.file.info.paramsTotal).dropFirst("params ".count)
+                         + ", \(skipped) of \(program.slots.count) slots skipped")
+        }
+        var text = lines.joined(separator: "\n") + "\n"
+        for member in pipeline.members {
+            text += "\n== encoder \(member.name) ==\n" + Self.text(member.file, listTensors: listTensors)
+        }
+        return text
+    }
+
+    static func paramsLine(kept: Int, total: Int) -> String {
+        guard total > 0 else { return "params \(Formatting.grouped(kept)) kept" }
+        let sparsity = Double(total - kept) / Double(total) * 100
+        return "params \(Formatting.grouped(kept)) kept of \(Formatting.grouped(total)) (sparsity \(Formatting.twoDecimals(sparsity))%)"
     }
 
     static func parameterCount(of slot: ProgramSlot, in program: EncoderProgram) -> Int {

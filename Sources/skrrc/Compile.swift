@@ -19,7 +19,11 @@ struct Compile: ParsableCommand {
             baseline instead). Discrepancy is measured on calibration prompts: 64 of the built-in \
             long prompts (like the captions T2I users write, as the Skrr paper calibrates) unless \
             --calib and --calib-size say otherwise (Sources/Driver/Prompts/NOTICE).
-            -O prune on an SD3 or FLUX pipeline folder without --encoder prunes all its text             encoders under one budget (--sparsity of their parameters together), scored by D on             the joint conditioning after the pipeline's own transformer/ projections; it writes             each encoder's IR under -o FOLDER and the --report (a runtime file holding every             encoder is not written yet).
+            An SD3 or FLUX pipeline folder without --encoder is taken whole: -o FILE.skrr writes \
+            every text encoder into one pipeline runtime file (skrrc run FILE gives the joint \
+            conditioning), and -O prune prunes them all under one budget (--sparsity of their \
+            parameters together), scored by D on the joint conditioning after the pipeline's own \
+            transformer/ projections; -o FOLDER writes each pruned encoder's IR there instead.
             """)
 
     @Argument(help: "The model: .safetensors file, *.safetensors.index.json, folder, or .ir file.")
@@ -147,7 +151,11 @@ struct Compile: ParsableCommand {
     func run() throws {
         try usage(of: Compile.self) { try options.validate() }
         try reportingErrors {
-            if let folder = options.jointFolder { try JointPruneJob.run(options, folder: folder) } else { try CompileJob.run(options) }
+            if let folder = options.jointFolder {
+                if options.level == .prune { try JointPruneJob.run(options, folder: folder) } else { try JointPruneJob.convert(options, folder: folder) }
+            } else {
+                try CompileJob.run(options)
+            }
         }
     }
 }

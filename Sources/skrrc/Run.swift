@@ -14,13 +14,17 @@ struct Run: ParsableCommand {
             .npy output holds one float32 array: [batch, seq, dim] for hidden/layer outputs, \
             [batch, dim] for pooled/projected. .safetensors output holds diffusers' argument names: \
             prompt_embeds, prompt_attention_mask, and pooled_prompt_embeds when the encoder pools.
-            An SD3 or FLUX pipeline folder without --encoder runs every text encoder and writes the             joint conditioning diffusers' encode_prompt builds: prompt_embeds (SD3: CLIP-L and CLIP-G             penultimate states, zero-padded to T5's width, then T5's; FLUX: T5's) and             pooled_prompt_embeds (SD3: both CLIP text_embeds; FLUX: CLIP-L's pooled output).
+            An SD3 or FLUX pipeline folder, or a pipeline runtime file (skrrc PIPELINE -o FILE.skrr), \
+            without --encoder runs every text encoder and writes the joint conditioning diffusers' \
+            encode_prompt builds: prompt_embeds (SD3: CLIP-L and CLIP-G penultimate states, \
+            zero-padded to T5's width, then T5's; FLUX: T5's) and pooled_prompt_embeds (SD3: both \
+            CLIP text_embeds; FLUX: CLIP-L's pooled output).
             """)
 
     @Argument(help: "A runtime file (.skrr), a model (file, index or folder, as for compile) or an IR file (.ir).")
     var model: String
 
-    @Option(name: .long, help: "In a diffusers pipeline folder, the text encoder to use (SD3/FLUX without it: all of them, joined).")
+    @Option(name: .long, help: "In a diffusers pipeline folder or pipeline runtime file, the text encoder to use (SD3/FLUX without it: all of them, joined).")
     var encoder: String?
 
     @Option(name: .long, help: "A prompt to encode (repeatable).")

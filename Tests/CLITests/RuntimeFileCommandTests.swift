@@ -321,3 +321,60 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [])
     }
 }
+
+/// A whole pipeline in one runtime file (issue 16): `skrrc PIPELINE -o FILE.skrr`, then `run`
+/// and `inspect` on it.
+@Suite struct PipelineFileCommandTests {
+    func contents(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data() }
+
+    @Test func pipelineFileRunsLikeItsFolderAndInspectsEveryEncoder() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let folder = TestPaths.fixture("sd3-full")
+        let compile = try runSkrrc([folder, "-o", dir + "/sd3.skrr"])
+        #expect(compile.status == 0, "\(compile.stderr)")
+        #expect(compile.stderr.contains("sd3 pipeline of 3 encoders"))
+        let prompts = ["--prompt", "a red cube on a glass table", "--prompt", "Epic! two cats"]
+        for (model, out) in [(dir + "/sd3.skrr", "/a.safetensors"), (folder, "/b.safetensors")] {
+            let run = try runSkrrc(["run", model] + prompts + ["-o", dir + out])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        #expect(contents(dir + "/a.safetensors") == contents(dir + "/b.safetensors"))
+        #expect(contents(dir + "/a.safetensors").count > 1000)
+        // One member, as the file stores it (its preset and default output).
+        let member = try runSkrrc(["run", dir + "/sd3.skrr", "--encoder", "text_encoder_3"] + prompts + ["-o", dir + "/t5.npy"])
+        #expect(member.status == 0, "\(member.stderr)")
+        let alone = try runSkrrc(["run", folder, "--encoder", "text_encoder_3", "--pipeline", "sd3"] + prompts + ["-o", dir + "/t5b.npy"])
+        #expect(alone.status == 0, "\(alone.stderr)")
+        #expect(contents(dir + "/t5.npy") == contents(dir + "/t5b.npy"))
+
+        let inspect = try runSkrrc(["inspect", dir + "/sd3.skrr", "--verify"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        for line in ["skrr pipeline file (sd3), format 3", "encoders 3", "text_encoder: clip 1", "text_encoder_2: clip 2",
+                     "text_encoder_3: t5", "== encoder text_encoder_3 ==", "preset sd3: max_length 256",
+                     "verify: all", "tensor checksums of the 3 encoders match"] {
+            #expect(inspect.stdout.contains(line), "inspect lacks '\(line)'")
+        }
+    }
+
+    @Test func pipelineFileMisuseIsRefused() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let folder = TestPaths.fixture("flux-full")
+        #expect(try runSkrrc([folder, "-o", dir + "/flux.skrr"]).status == 0)
+        let cases: [([String], Int32, String)] = [
+            (["run", dir + "/flux.skrr", "--ids", "5 6 1", "-o", dir + "/x.npy"], 64, "--ids names one tokenizer's ids"),
+            (["run", dir + "/flux.skrr", "--prompt", "a", "--output", "pooled", "-o", dir + "/x.npy"], 64, "--output pooled applies to one encoder"),
+            (["run", dir + "/flux.skrr", "--encoder", "text_encoder_3", "--prompt", "a", "-o", dir + "/x.npy"], 1,
+             "this flux pipeline file holds text_encoder, text_encoder_2"),
+            (["run", dir + "/flux.skrr", "--pipeline", "sd3", "--prompt", "a", "-o", dir + "/x.npy"], 1, "this pipeline file was compiled for flux"),
+            ([folder, "--sparsity", "0.3", "-o", dir + "/y.skrr"], 64, "--sparsity applies to -O prune"),
+            ([folder, "-o", dir + "/y.ir"], 1, "--encoder"),
+            ([folder, "-O", "prune", "-o", dir + "/y.ir"], 64, "one IR file per encoder into a folder"),
+        ]
+        for (arguments, status, fragment) in cases {
+            let result = try runSkrrc(arguments)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(fragment), "\(arguments): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.npy") && !FileManager.default.fileExists(atPath: dir + "/y.skrr"))
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import SkrrDriver
 import SkrrEvaluation
 import SkrrFrontend
@@ -49,11 +50,12 @@ import Testing
         return []
     }
 
-    /// Encodes `prompts` with the whole pipeline and compares both arrays with the reference.
-    func checkParity(_ fixture: String, prompts: [String], prefix: String) throws {
+    /// Encodes `prompts` with the whole pipeline (its folder, or `file`) and compares both arrays
+    /// with the reference.
+    func checkParity(_ fixture: String, prompts: [String], prefix: String, file: String? = nil) throws {
         let reference = try Reference(fixture)
         let folder = try #require(try PipelineFolder.read(TestPaths.fixture(fixture)))
-        let session = try PipelineSession(folder: folder)
+        let session = try file.map { try PipelineSession(file: try PipelineRuntimeFile(path: $0)) } ?? PipelineSession(folder: folder)
         let arrays = try session.encode(prompts: prompts.enumerated().map { ($1, "prompt \($0 + 1)") })
         #expect(arrays.map(\.name) == ["prompt_embeds", "pooled_prompt_embeds"])
         for (array, name) in zip(arrays, [prefix + "prompt_embeds", prefix + "pooled_prompt_embeds"]) {
@@ -72,6 +74,34 @@ import Testing
         try checkParity(fixture, prompts: prompts, prefix: "")
         // The null prompt classifier-free guidance uses (and the joint D's second term).
         try checkParity(fixture, prompts: ["", ""], prefix: "negative_")
+    }
+
+    /// The whole pipeline converted into one runtime file (`skrrc PIPELINE -o FILE.skrr`) matches
+    /// diffusers as the folder does, and each member is the file `--encoder NAME` writes alone.
+    @Test(arguments: ["sd3-full", "flux-full"])
+    func pipelineFileMatchesDiffusers(_ fixture: String) throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let folder = try #require(try PipelineFolder.read(TestPaths.fixture(fixture)))
+        var options = CompileOptions(model: folder.path)
+        options.out = dir + "/pipeline.skrr"
+        try options.validate()
+        try JointPruneJob.convert(options, folder: folder)
+        let prompts = try Reference(fixture).prompts()
+        try checkParity(fixture, prompts: prompts, prefix: "", file: dir + "/pipeline.skrr")
+        try checkParity(fixture, prompts: ["", ""], prefix: "negative_", file: dir + "/pipeline.skrr")
+        let file = try PipelineRuntimeFile(path: dir + "/pipeline.skrr")
+        let bytes = try #require(FileManager.default.contents(atPath: dir + "/pipeline.skrr"))
+        let kind: PipelineKind = fixture == "sd3-full" ? .sd3 : .flux
+        for (member, placed) in zip(file.members, file.info.members) {
+            var single = CompileOptions(model: folder.path)
+            single.encoder = member.name
+            single.calibration.pipeline = kind
+            single.out = dir + "/\(member.name).skrr"
+            try CompileJob.run(single)
+            let start = Int(file.info.header.dataOffset) + placed.extent.offset
+            #expect(bytes[start..<(start + placed.extent.length)] == (try #require(FileManager.default.contents(atPath: single.out!))),
+                    "\(member.name)")
+        }
     }
 
     /// SD3's CLIP-G tokenizer pads with "!" and, as transformers does, treats a "!" in the prompt
@@ -110,7 +140,7 @@ import Testing
         // SD3 without CLIP-G: the message names what is there.
         let partial = try #require(try PipelineFolder.read(TestPaths.fixture("sd3-pipeline")))
         #expect { try PipelineSession(folder: partial) } throws: {
-            "\($0)".contains("sd3 combines 2 CLIP encoder(s) and one T5 encoder; this folder has 1 CLIP (text_encoder)")
+            "\($0)".contains("sd3 combines 2 CLIP encoder(s) and one T5 encoder; this pipeline has 1 CLIP (text_encoder)")
         }
         let flux = try #require(try PipelineFolder.read(TestPaths.fixture("flux-full")))
         #expect { try PipelineSession(folder: flux, pipeline: .sd3) } throws: {

@@ -1,4 +1,4 @@
-import SkrrDriver
+@testable import SkrrDriver
 import SkrrEvaluation
 import SkrrIR
 import SkrrRuntime
@@ -117,11 +117,53 @@ import Testing
         #expect(eval > 0 && abs(eval - d) <= 1e-12 * d, "held-out \(eval) vs calibration \(d) on the same prompts")
     }
 
+    /// `-o FILE.skrr`: one pipeline file whose members are the pruned encoders; running it gives
+    /// bit for bit the joint conditioning of the pruned IRs run by the runtime.
+    @Test func jointPruneWritesOnePipelineFile() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let folder = try #require(try PipelineFolder.read(TestPaths.fixture("sd3-full")))
+        var o = try options(dir + "/sd3.skrr")
+        o.weightDType = nil
+        let outcome = try JointPruneJob.run(o, folder: folder)
+        let file = try PipelineRuntimeFile(path: dir + "/sd3.skrr")
+        #expect(file.kind == .sd3 && file.members.map(\.name) == outcome.names)
+        #expect(file.info.paramsKept == outcome.results.reduce(0) { $0 + $1.keptParameters })
+        #expect(file.info.paramsTotal == outcome.sources.reduce(0) { $0 + $1.sourceParameters })
+        #expect(file.info.passes.hasPrefix("joint skip-search{sparsity=0.3 beam=1 rank=per-parameter}"), "\(file.info.passes)")
+        var sessions: [(String, EncoderSession)] = []
+        for (m, member) in file.members.enumerated() {
+            // The stored program leaves out (skips, or fills by re-use) exactly what the search did.
+            let slots = member.file.program.slots
+            let notOwn = slots.indices.filter { index in
+                switch slots[index] {
+                case .skip: return true
+                case let .attention(_, source), let .ffn(_, source): return source != index
+                }
+            }
+            #expect(notOwn == outcome.results[m].skippedSlots, "\(member.name)")
+            let ir = dir + "/\(member.name).ir"
+            try AtomicFile.write(ir, bytes: Array(IRPrinter.print(IRFiles.relocatingRoot(outcome.results[m], writtenTo: ir)).utf8))
+            sessions.append((member.name, try EncoderSession(model: ir, pipeline: .sd3)))
+        }
+        let prompts = [("a red cube on a glass table", "p1"), ("", "null")]
+        let fromFile = try PipelineSession(file: file).encode(prompts: prompts)
+        let fromIR = try PipelineSession(kind: .sd3, sessions: sessions, roles: file.roles).encode(prompts: prompts)
+        #expect(fromFile.map(\.shape) == fromIR.map(\.shape))
+        for (a, b) in zip(fromFile, fromIR) { #expect(floats(a).map(\.bitPattern) == floats(b).map(\.bitPattern), "\(a.name)") }
+        #expect(floats(fromFile[0]).count > 0)
+    }
+
     @Test func optionsTheJointPruneDoesNotHaveAreRefused() throws {
-        var o = try options(TestPaths.makeTemporaryDirectory() + "/x.skrr")
-        #expect { try o.validate() } throws: { "\($0)".contains("a runtime file holding every encoder is not implemented yet") }
+        var o = try options(TestPaths.makeTemporaryDirectory() + "/x.ir")
+        #expect { try o.validate() } throws: { "\($0)".contains("one IR file per encoder into a folder (-o FOLDER)") }
+        o.out = TestPaths.makeTemporaryDirectory() + "/x.skrr"
+        try o.validate()
+        o.out = TestPaths.makeTemporaryDirectory() + "/folder"
+        o.weightDType = .bf16
+        #expect { try o.validate() } throws: { "\($0)".contains("--weight-dtype applies to runtime files: pass -o OUT.skrr") }
+        o.weightDType = nil
         o.out = nil
-        #expect { try o.validate() } throws: { "\($0)".contains("-o FOLDER and/or the --report") }
+        #expect { try o.validate() } throws: { "\($0)".contains("-o FOLDER (each encoder's IR) and/or the --report") }
         o.report = "r.json"
         o.checkpoint = "c.ckpt"
         #expect { try o.validate() } throws: { "\($0)".contains("--checkpoint is not available for a joint prune") }
