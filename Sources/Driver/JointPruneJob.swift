@@ -18,7 +18,8 @@ import SkrrSupport
 /// `-o FOLDER` writes each encoder's IR there. Without `-O prune` (`convert`), the encoders are
 /// written into one pipeline file as they are.
 ///
-/// Not yet: screening, checkpoints and MPI ranks for the joint search.
+/// `--screen N` screens each step's candidates on N of the prompts (`JointSubsetScorers`).
+/// Not yet: checkpoints and MPI ranks for the joint search.
 public enum JointPruneJob {
     public struct Outcome {
         public let sources: [ModelIR]
@@ -47,13 +48,13 @@ public enum JointPruneJob {
             throw UsageError("--weight-dtype applies to runtime files: pass -o OUT.skrr")
         }
         for (given, option) in [(options.emitIR, "--emit-ir"), (options.checkpoint != nil, "--checkpoint"), (options.passes != nil, "--passes"),
-                                (options.plot != nil, "--plot"),
-                                ((options.screen ?? 0) > 0, "--screen"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds")] where given {
+                                (options.plot != nil, "--plot"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds")] where given {
             throw UsageError("\(option) is not available for a joint prune of several encoders yet; name one with --encoder")
         }
         guard options.method == .skrr || options.method == .skipOnly else {
             throw UsageError("--method \(options.method.rawValue) prunes one encoder; a joint prune runs skrr or skip-only")
         }
+        if let screen = options.screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
     }
 
     /// `skrrc PIPELINE -o FILE.skrr` without `-O prune` or `--encoder`: only a runtime file, no
@@ -93,6 +94,8 @@ public enum JointPruneJob {
         public let scorer: JointScheduleScorer
         /// The same D on the `--eval` prompts (never calibrated on), if given.
         public let heldOut: JointScheduleScorer?
+        /// The same D on subsets of the calibration prompts (`--screen`).
+        let subsets: JointSubsetScorers
     }
 
     /// The pipeline's encoders imported (metadata only) in diffusers' order, with the kind and
@@ -152,7 +155,8 @@ public enum JointPruneJob {
             }
             heldOut = try JointScheduleScorer(kind: encoders.kind, members: heldOutMembers, prompts: count, joint: joint)
         }
-        return Prepared(kind: encoders.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut)
+        return Prepared(kind: encoders.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut,
+                        subsets: JointSubsetScorers(kind: encoders.kind, members: members, calibrations: calibrations, joint: joint))
     }
 
     @discardableResult
@@ -176,10 +180,11 @@ public enum JointPruneJob {
         let space = Self.space(sources, scorer: scorer, sparsity: options.sparsity)
         let context = PassContext()
         context.analyses.register(.scheduleScorer, scorer)
+        context.analyses.register(.screeningScorers, prepared.subsets)
         let bar = ProgressBar(SkipSearch.name, total: 1)
         context.observe(progress: { done, total in bar.update(done / max(total, 1)) },
                         note: { bar.log("\(SkipSearch.name): \($0)") })
-        let searched = try SkipSearch(sparsity: options.sparsity, beam: options.beam, ranking: options.ranking ?? .perParameter).search(space, context: context)
+        let searched = try search(options, space: space).search(space, context: context)
         bar.update(1)
         bar.finish()
         context.observe(progress: nil, note: nil)
@@ -219,7 +224,8 @@ public enum JointPruneJob {
 
         if let out = options.out, out.hasSuffix(".skrr") {
             // What ran, as a pass pipeline: the search's ranking beside its options.
-            var steps = options.method.pipeline(sparsity: options.sparsity, beam: options.beam, screen: 0, reuseFolds: 1).map(\.description)
+            var steps = options.method.pipeline(sparsity: options.sparsity, beam: options.beam, screen: screen(options, space: space),
+                                                reuseFolds: 1).map(\.description)
             if let search = steps.first, search.hasSuffix("}") {
                 steps[0] = search.dropLast() + " rank=\((options.ranking ?? .perParameter).rawValue)}"
             }
@@ -262,6 +268,16 @@ public enum JointPruneJob {
         }
         return Outcome(sources: sources, results: results, names: order, discrepancy: discrepancy, work: scorer.statistics,
                        context: context, separate: separate)
+    }
+
+    /// The joint skip search: `--screen`, or the default for the encoders' parameters together.
+    static func search(_ options: CompileOptions, space: SearchSpace) -> SkipSearch {
+        SkipSearch(sparsity: options.sparsity, beam: options.beam, screen: screen(options, space: space),
+                   ranking: options.ranking ?? .perParameter)
+    }
+
+    static func screen(_ options: CompileOptions, space: SearchSpace) -> Int {
+        options.screen ?? CompileOptions.defaultScreen(parameters: space.sourceParameters)
     }
 
     /// What pruning each encoder on its own gives, the way one would without a joint search:

@@ -38,12 +38,8 @@ public enum PruneReport {
             ("subblock_evals_naive", .number(stats?.naiveSubBlockEvaluations ?? 0)),
             ("candidates_scored", .number(stats?.candidatesScored ?? 0)),
             ("passes", .array(context.records.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
-            ("screen", search?.screen.map { .object([("prompts", .number($0.prompts)), ("rescored", .number($0.rescored))]) } ?? .null),
-            ("search_steps", .array((search?.steps ?? []).map {
-                .object([("candidates", .number($0.candidates)), ("rescored", .number($0.rescored)),
-                         ("subblock_evals", .number($0.subBlockEvaluations)),
-                         ("screened_subblock_evals", .number($0.screenedSubBlockEvaluations))])
-            })),
+            searchFields(search)[0],
+            searchFields(search)[1],
             ("search_compute", .string(searchCompute)),
             ("resumed_steps", .number(resumed)),
             ("reuse_decisions", .array((context.last(ReuseRecord.self)?.decisions ?? []).map {
@@ -57,5 +53,16 @@ public enum PruneReport {
             } ?? .null),
             ("seconds", .number((seconds * 1000).rounded() / 1000)),
         ])
+    }
+
+    /// `screen` and `search_steps`: how the skip search screened and what each step cost; the
+    /// single-encoder and the joint report share them.
+    static func searchFields(_ search: SkipSearchRecord?) -> [(key: String, value: JSONValue)] {
+        [("screen", search?.screen.map { .object([("prompts", .number($0.prompts)), ("rescored", .number($0.rescored))]) } ?? .null),
+         ("search_steps", .array((search?.steps ?? []).map {
+             .object([("candidates", .number($0.candidates)), ("rescored", .number($0.rescored)),
+                      ("subblock_evals", .number($0.subBlockEvaluations)),
+                      ("screened_subblock_evals", .number($0.screenedSubBlockEvaluations))])
+         }))]
     }
 }

@@ -118,18 +118,26 @@ import Testing
     }
 
     /// `-o FILE.skrr`: one pipeline file whose members are the pruned encoders; running it gives
-    /// bit for bit the joint conditioning of the pruned IRs run by the runtime.
+    /// bit for bit the joint conditioning of the pruned IRs run by the runtime. The search is
+    /// screened on one of the two prompts (`--screen 1`), which the report records.
     @Test func jointPruneWritesOnePipelineFile() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let folder = try #require(try PipelineFolder.read(TestPaths.fixture("sd3-full")))
-        var o = try options(dir + "/sd3.skrr")
-        o.weightDType = nil
+        var o = try options(dir + "/sd3.skrr", report: dir + "/report.json")
+        o.screen = 1
+        try o.validate()
         let outcome = try JointPruneJob.run(o, folder: folder)
+        let json = try readJSONFile(dir + "/report.json")
+        #expect(json["screen"]?["prompts"]?.intValue == 1 && json["screen"]?["rescored"]?.intValue == 4)
+        let steps = try #require(json["search_steps"]?.arrayValue)
+        #expect(!steps.isEmpty && steps.allSatisfy { ($0["screened_subblock_evals"]?.intValue ?? 0) > 0 })
+        let total = outcome.sources.reduce(0) { $0 + $1.sourceParameters }
+        #expect(Double(total - outcome.results.reduce(0) { $0 + $1.keptParameters }) >= 0.3 * Double(total))
         let file = try PipelineRuntimeFile(path: dir + "/sd3.skrr")
         #expect(file.kind == .sd3 && file.members.map(\.name) == outcome.names)
         #expect(file.info.paramsKept == outcome.results.reduce(0) { $0 + $1.keptParameters })
         #expect(file.info.paramsTotal == outcome.sources.reduce(0) { $0 + $1.sourceParameters })
-        #expect(file.info.passes.hasPrefix("joint skip-search{sparsity=0.3 beam=1 rank=per-parameter}"), "\(file.info.passes)")
+        #expect(file.info.passes.hasPrefix("joint skip-search{sparsity=0.3 beam=1 screen=1 rank=per-parameter}"), "\(file.info.passes)")
         var sessions: [(String, EncoderSession)] = []
         for (m, member) in file.members.enumerated() {
             // The stored program leaves out (skips, or fills by re-use) exactly what the search did.
