@@ -89,3 +89,19 @@ public final class CheckpointFile: SearchJournal {
         }
     }
 }
+
+/// One encoder's share of a joint prune's checkpoint: its re-use decisions are saved under its
+/// name, since every encoder's pass runs at the same pipeline position.
+final class PrefixedJournal: SearchJournal {
+    let base: any SearchJournal
+    let prefix: String
+
+    init(_ base: any SearchJournal, prefix: String) {
+        self.base = base
+        self.prefix = prefix
+    }
+
+    func restore(_ key: String) -> JSONValue? { base.restore(prefix + key) }
+
+    func save(_ key: String, _ state: JSONValue) throws { try base.save(prefix + key, state) }
+}

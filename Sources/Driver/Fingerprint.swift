@@ -17,6 +17,30 @@ enum Fingerprint {
         ]
     }
 
+    /// A joint prune's fields (issue 16): every encoder's model and calibration hash, in order,
+    /// with the denoiser projections the joint D reads, under the single-encoder keys, so a
+    /// refusal names what differs the same way.
+    static func jointFields(models: [ModelIR], calibrations: [Calibration], joint: JointDiscrepancy, passes: String)
+        -> [(key: String, value: String)] {
+        var modelBytes: [UInt8] = [], calibrationBytes: [UInt8] = []
+        for (model, calibration) in zip(models, calibrations) {
+            append(modelHash(model, weights: calibration.weights), to: &modelBytes)
+            append(calibrationHash(calibration, objective: .skrr), to: &calibrationBytes)
+        }
+        for projection in [joint.context, joint.pooled] {
+            append(projection == nil ? 0 : 1, to: &calibrationBytes)
+            for layer in projection?.layers ?? [] {
+                for value in layer.weight + (layer.bias ?? []) { append(UInt64(value.bitPattern), to: &calibrationBytes) }
+            }
+        }
+        return [
+            ("model", hex(XXH64.hash(modelBytes))),
+            ("calibration", hex(XXH64.hash(calibrationBytes))),
+            ("pipeline", passes),
+            ("search_compute", calibrations[0].searchCompute.rawValue),
+        ]
+    }
+
     /// The IR text (structure, config, tensor names, shapes, offsets) and a sample of every
     /// stored tensor's bytes: its size, first and last 4 KiB and 16 evenly spaced 256-byte
     /// blocks. Hashing all of T5-XXL's 9.5 GB would cost a full read; the sample tells apart any

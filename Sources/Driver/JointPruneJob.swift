@@ -19,7 +19,8 @@ import SkrrSupport
 /// written into one pipeline file as they are.
 ///
 /// `--screen N` screens each step's candidates on N of the prompts (`JointSubsetScorers`).
-/// Not yet: checkpoints and MPI ranks for the joint search.
+/// `--checkpoint FILE` saves the search after every step and each encoder's re-use after every
+/// decision, and resumes. Not yet: MPI ranks for the joint search.
 public enum JointPruneJob {
     public struct Outcome {
         public let sources: [ModelIR]
@@ -47,7 +48,7 @@ public enum JointPruneJob {
         if options.weightDType != nil && options.out?.hasSuffix(".skrr") != true {
             throw UsageError("--weight-dtype applies to runtime files: pass -o OUT.skrr")
         }
-        for (given, option) in [(options.emitIR, "--emit-ir"), (options.checkpoint != nil, "--checkpoint"), (options.passes != nil, "--passes"),
+        for (given, option) in [(options.emitIR, "--emit-ir"), (options.passes != nil, "--passes"),
                                 (options.plot != nil, "--plot"), ((options.reuseFolds ?? 1) > 1, "--reuse-folds")] where given {
             throw UsageError("\(option) is not available for a joint prune of several encoders yet; name one with --encoder")
         }
@@ -96,6 +97,8 @@ public enum JointPruneJob {
         public let heldOut: JointScheduleScorer?
         /// The same D on subsets of the calibration prompts (`--screen`).
         let subsets: JointSubsetScorers
+        /// What the D is measured after (the denoiser's projections, if any).
+        let joint: JointDiscrepancy
     }
 
     /// The pipeline's encoders imported (metadata only) in diffusers' order, with the kind and
@@ -156,7 +159,8 @@ public enum JointPruneJob {
             heldOut = try JointScheduleScorer(kind: encoders.kind, members: heldOutMembers, prompts: count, joint: joint)
         }
         return Prepared(kind: encoders.kind, names: order, sources: sources, calibrations: calibrations, scorer: scorer, heldOut: heldOut,
-                        subsets: JointSubsetScorers(kind: encoders.kind, members: members, calibrations: calibrations, joint: joint))
+                        subsets: JointSubsetScorers(kind: encoders.kind, members: members, calibrations: calibrations, joint: joint),
+                        joint: joint)
     }
 
     @discardableResult
@@ -171,7 +175,7 @@ public enum JointPruneJob {
         let encoders = try Encoders(folder, options: options)
         let outputs = (options.out.map { out in
             out.hasSuffix(".skrr") ? [("-o", out)] : encoders.names.map { ("-o", FileSystem.join(out, $0 + ".ir")) }
-        } ?? []) + (options.report.map { [("--report", $0)] } ?? [])
+        } ?? []) + (options.report.map { [("--report", $0)] } ?? []) + (options.checkpoint.map { [("--checkpoint", $0)] } ?? [])
         try OutputPaths.check(outputs: outputs, inputs: encoders.inputs)
         let prepared = try prepare(options, encoders: encoders)
         let (order, sources, calibrations, scorer) = (prepared.names, prepared.sources, prepared.calibrations, prepared.scorer)
@@ -181,6 +185,16 @@ public enum JointPruneJob {
         let context = PassContext()
         context.analyses.register(.scheduleScorer, scorer)
         context.analyses.register(.screeningScorers, prepared.subsets)
+        // `--checkpoint`: the search saves after every step and each encoder's re-use after every
+        // decision, under its own name; a rerun with the same arguments resumes.
+        var journal: CheckpointFile?
+        if let path = options.checkpoint {
+            let file = try CheckpointFile(path: path, fingerprint: Fingerprint.jointFields(
+                models: sources, calibrations: calibrations, joint: prepared.joint, passes: passes(options, space: space)))
+            file.currentWork = { scorer.statistics }
+            context.analyses.register(.journal, file)
+            journal = file
+        }
         let bar = ProgressBar(SkipSearch.name, total: 1)
         context.observe(progress: { done, total in bar.update(done / max(total, 1)) },
                         note: { bar.log("\(SkipSearch.name): \($0)") })
@@ -197,6 +211,7 @@ public enum JointPruneJob {
             if options.method == .skrr {
                 let memberContext = PassContext()
                 memberContext.analyses.register(.scheduleScorer, scorer.view(member: m, within: joined))
+                if let journal { memberContext.analyses.register(.journal, PrefixedJournal(journal, prefix: order[m] + "/")) }
                 model = try ReuseRewrite().run(model, context: memberContext)
                 for record in memberContext.records { context.record(record) }
                 joined = Array(joined.prefix(scorer.offsets[m])) + scorer.joint(model.schedule, member: m)
@@ -223,14 +238,8 @@ public enum JointPruneJob {
         } ?? nil
 
         if let out = options.out, out.hasSuffix(".skrr") {
-            // What ran, as a pass pipeline: the search's ranking beside its options.
-            var steps = options.method.pipeline(sparsity: options.sparsity, beam: options.beam, screen: screen(options, space: space),
-                                                reuseFolds: 1).map(\.description)
-            if let search = steps.first, search.hasSuffix("}") {
-                steps[0] = search.dropLast() + " rank=\((options.ranking ?? .perParameter).rawValue)}"
-            }
-            let passes = "joint " + steps.joined(separator: ",")
-            try PipelineFileOutput.write(kind: prepared.kind, names: order, encoders: results, folder: folder, passes: passes,
+            try PipelineFileOutput.write(kind: prepared.kind, names: order, encoders: results, folder: folder,
+                                         passes: passes(options, space: space),
                                          weightDType: options.weightDType, to: out)
         } else if let out = options.out {
             for (name, result) in zip(order, results) {
@@ -261,13 +270,24 @@ public enum JointPruneJob {
         if let report = options.report {
             let json = JointReport.make(pipeline: prepared.kind.rawValue, names: order, sources: sources, results: results,
                                         sparsityTarget: options.sparsity, method: options.method.rawValue, context: context,
-                                        discrepancy: discrepancy, work: scorer.statistics, calibration: calibrations[0],
+                                        discrepancy: discrepancy, work: journal.map { $0.total(scorer.statistics) } ?? scorer.statistics,
+                                        calibration: calibrations[0],
                                         separate: separate, pathRemoved: pathRemoved, evalDiscrepancy: evalDiscrepancy,
                                         separateEval: separateEval, seconds: seconds)
             try AtomicFile.write(report, bytes: Array((json.serialized() + "\n").utf8))
         }
         return Outcome(sources: sources, results: results, names: order, discrepancy: discrepancy, work: scorer.statistics,
                        context: context, separate: separate)
+    }
+
+    /// What runs, as a pass pipeline: the search's ranking beside its options.
+    static func passes(_ options: CompileOptions, space: SearchSpace) -> String {
+        var steps = options.method.pipeline(sparsity: options.sparsity, beam: options.beam, screen: screen(options, space: space),
+                                            reuseFolds: 1).map(\.description)
+        if let search = steps.first, search.hasSuffix("}") {
+            steps[0] = search.dropLast() + " rank=\((options.ranking ?? .perParameter).rawValue)}"
+        }
+        return "joint " + steps.joined(separator: ",")
     }
 
     /// The joint skip search: `--screen`, or the default for the encoders' parameters together.

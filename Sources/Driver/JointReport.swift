@@ -46,6 +46,7 @@ enum JointReport {
             ("candidates_scored", .number(work.candidatesScored)),
             ("passes", .array(context.records.map { .object([("pass", .string($0.pass)), ("summary", .string($0.summary))]) })),
         ] + PruneReport.searchFields(context.last(SkipSearchRecord.self)) + [
+            ("resumed_steps", .number(PruneReport.resumedSteps(context))),
             ("calibration", .object([("source", .string(calibration.source.description)), ("prompts", .number(calibration.prompts.count)),
                                      ("mean_tokens", .number((calibration.meanTokens * 10).rounded() / 10))])),
             ("separate", separate.map { separate in

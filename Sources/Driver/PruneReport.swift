@@ -13,8 +13,7 @@ public enum PruneReport {
         let stats = work
         let (order, orderDiscrepancies) = context.removalOrder
         let search = context.last(SkipSearchRecord.self)
-        let resumed = context.all(SkipSearchRecord.self).reduce(0) { $0 + $1.resumedSteps }
-            + context.all(ReuseRecord.self).reduce(0) { $0 + $1.resumedDecisions }
+        let resumed = resumedSteps(context)
         return .object([
             ("method", .string(method)),
             ("pipeline", .string(pipeline)),
@@ -53,6 +52,11 @@ public enum PruneReport {
             } ?? .null),
             ("seconds", .number((seconds * 1000).rounded() / 1000)),
         ])
+    }
+
+    /// `resumed_steps`: search steps and re-use decisions a checkpoint gave back.
+    static func resumedSteps(_ context: PassContext) -> Int {
+        context.all(SkipSearchRecord.self).reduce(0) { $0 + $1.resumedSteps } + context.all(ReuseRecord.self).reduce(0) { $0 + $1.resumedDecisions }
     }
 
     /// `screen` and `search_steps`: how the skip search screened and what each step cost; the

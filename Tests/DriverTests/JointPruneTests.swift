@@ -1,3 +1,4 @@
+import Foundation
 @testable import SkrrDriver
 import SkrrEvaluation
 import SkrrIR
@@ -119,15 +120,31 @@ import Testing
 
     /// `-o FILE.skrr`: one pipeline file whose members are the pruned encoders; running it gives
     /// bit for bit the joint conditioning of the pruned IRs run by the runtime. The search is
-    /// screened on one of the two prompts (`--screen 1`), which the report records.
+    /// screened on one of the two prompts (`--screen 1`), which the report records, and a rerun
+    /// resumes from its `--checkpoint`.
     @Test func jointPruneWritesOnePipelineFile() throws {
         let dir = TestPaths.makeTemporaryDirectory()
         let folder = try #require(try PipelineFolder.read(TestPaths.fixture("sd3-full")))
         var o = try options(dir + "/sd3.skrr", report: dir + "/report.json")
         o.screen = 1
+        o.checkpoint = dir + "/search.ckpt"
         try o.validate()
         let outcome = try JointPruneJob.run(o, folder: folder)
         let json = try readJSONFile(dir + "/report.json")
+        #expect(json["resumed_steps"]?.intValue == 0)
+        // The same arguments again resume from the checkpoint and write the same file.
+        var again = o
+        again.out = dir + "/again.skrr"
+        again.report = dir + "/again.json"
+        _ = try JointPruneJob.run(again, folder: folder)
+        #expect((try readJSONFile(dir + "/again.json"))["resumed_steps"]?.intValue ?? 0 > 0)
+        #expect(FileManager.default.contents(atPath: dir + "/again.skrr") == FileManager.default.contents(atPath: dir + "/sd3.skrr"))
+        // Other arguments are refused, naming what differs.
+        var other = again
+        other.sparsity = 0.4
+        #expect { try JointPruneJob.run(other, folder: folder) } throws: {
+            "\($0)".contains("'pipeline': the checkpoint was written for a different pass pipeline")
+        }
         #expect(json["screen"]?["prompts"]?.intValue == 1 && json["screen"]?["rescored"]?.intValue == 4)
         let steps = try #require(json["search_steps"]?.arrayValue)
         #expect(!steps.isEmpty && steps.allSatisfy { ($0["screened_subblock_evals"]?.intValue ?? 0) > 0 })
@@ -173,8 +190,8 @@ import Testing
         o.out = nil
         #expect { try o.validate() } throws: { "\($0)".contains("-o FOLDER (each encoder's IR) and/or the --report") }
         o.report = "r.json"
-        o.checkpoint = "c.ckpt"
-        #expect { try o.validate() } throws: { "\($0)".contains("--checkpoint is not available for a joint prune") }
+        o.plot = "p.svg"
+        #expect { try o.validate() } throws: { "\($0)".contains("--plot is not available for a joint prune") }
         var single = CompileOptions(model: TestPaths.fixture("t5-v1_1"))
         single.emitIR = true
         single.compareSeparate = true
