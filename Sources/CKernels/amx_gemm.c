@@ -4,12 +4,27 @@
 // AVX-512 BF16 kernel runs no faster than exact f32 (BENCHMARKS.md); tiles are what make bf16
 // scoring pay.
 //
-// Shapes: C[m x n] (+)= A[m x k] . W[n x k]^T. A (activations) is loaded straight into tiles, so
-// the caller lays it out padded: rows to a multiple of 32, depth to a multiple of 32, zeros in the
-// padding. W is the stored weight matrix; tiles want it "VNNI-packed" (each 32-bit word holds one
-// output channel's two consecutive k values), so blocks of W are repacked into the scratch. Blocks
-// are AMX_NC channels by AMX_KC depth (512 KB of bf16: L2-resident while every row block of A
-// streams past it); the register block is 32 x 32 outputs in four accumulator tiles.
+// Shapes: C[m x n] (+)= A[m x k] . W[n x k]^T. The caller lays A (activations) out padded: rows
+// to a multiple of 32, depth to a multiple of 32, zeros in the padding. W is the stored weight
+// matrix; tiles want it "VNNI-packed" (each 32-bit word holds one output channel's two consecutive
+// k values), so blocks of W are repacked into the scratch.
+//
+// Blocking, for one core's caches (L1d 48 KB, L2 2 MB) and memory that delivers only 10-20 GB/s
+// to one core. A W block is AMX_NC channels by AMX_KC depth (512 KB: it stays in L2 while every
+// row block of A streams past it, so W is packed once per call). For each 32-row block of A, its
+// 32 x AMX_KC slice is copied into contiguous 1 KB tiles (32 KB), which stay in L1 across all the
+// channel pairs of the W block, while the W tiles are read from L2 with TILELOADDT1, the tile load
+// with a non-temporal hint, so that they do not evict the A tiles (measured, bench/amx_gemm/micro.c:
+// 32-row A blocks by W pairs at depth 512 run at ~1.7 TFLOP/s on one core with it, ~1.35 without).
+// With both operands coming from L2 (the previous kernel: A loaded straight from its rows, 16 rows
+// lda * 2 bytes apart, and a 1024-deep block) the tile loads, not the tile products, set the pace.
+// The register block is 32 x 32 outputs in four accumulator tiles. Memory latency is hidden by
+// doing the next row block's work in small pieces between the current one's tile products: its A
+// rows are copied into the second of two tile panels and its outputs prefetched into L2. Sums
+// carried from one depth block to the next go through C; AMX_KC = 512 doubles that traffic against
+// 1024, which the L1-resident A tiles more than pay for. (Keeping a 1024- or 2048-deep block and
+// carrying the sums through C, in L2, every 512 was slower: each 32 x 32 block then stops and
+// restarts its accumulators twice as often, and the tiles are not renamed.)
 //
 // Arithmetic, which the portable reference below reproduces bit for bit. Intel documents
 // TDPBF16PS as a sequential sum of products; measured on an Emerald Rapids Xeon it is not: for each
@@ -28,15 +43,15 @@
 #include <float.h>
 #include <string.h>
 
-#define AMX_NC 256
-#define AMX_KC 1024
+#define AMX_NC 512
+#define AMX_KC 512
 
 int skrr_amx_padded(int count) { return (count + 31) / 32 * 32; }
 
 size_t skrr_amx_bf16_scratch_bytes(void) {
-    // The packed W block, 32 x 32 f32 of staging for edge blocks, the 64-byte tile configuration,
-    // and slack to align each to 64 bytes.
-    return (size_t)AMX_NC * AMX_KC * 2 + 32 * 32 * 4 + 64 + 3 * 64;
+    // The packed W block, two packed 32-row panels of A (the one in use and the next), 32 x 32 f32
+    // of staging for edge blocks, the 64-byte tile configuration, and slack to align each to 64 bytes.
+    return (size_t)AMX_NC * AMX_KC * 2 + (size_t)2 * 32 * AMX_KC * 2 + 32 * 32 * 4 + 64 + 4 * 64;
 }
 
 void skrr_bf16_rows_padded(int rows, int k, const float *x, int ldx, uint16_t *a, int lda) {
@@ -163,16 +178,18 @@ TARGET static inline void transpose16(__m512i rows[16]) {
     }
 }
 
-// Packs W rows [0, channels) and depth [p0, p0 + depth) (depth a multiple of 32) into `block`:
-// tile (t, q) for channels 16t.. and depth p0 + 32q.. at offset (t * chunks + q) * 512 values, row
-// r of the tile holding, for each of its 16 channels, the pair at depth 2r, 2r + 1. Channels past
-// `channels` and depth past `k` are zero. `tiles` channel tiles are written (an even count).
+// Packs W rows [0, channels) and depth [p0, p0 + depth) (depth a multiple of 32) into `block`,
+// one channel pair (32 channels) after another so that a pair's tiles are one contiguous stream:
+// tile (t, q) for channels 16t.. and depth p0 + 32q.. at offset ((t / 2) * chunks + q) * 1024 +
+// (t % 2) * 512 values, row r of the tile holding, for each of its 16 channels, the pair at depth
+// 2r, 2r + 1. Channels past `channels` and depth past `k` are zero. `tiles` channel tiles are
+// written (an even count).
 TARGET static void pack_block(const uint16_t *w, int ldw, int channels, int k, int p0, int depth, int tiles,
                               uint16_t *block) {
     int chunks = depth / 32;
     for (int t = 0; t < tiles; t++) {
         for (int q = 0; q < chunks; q++) {
-            uint32_t *tile = (uint32_t *)(block + ((size_t)t * chunks + q) * 512);
+            uint32_t *tile = (uint32_t *)(block + ((size_t)(t / 2) * chunks + q) * 1024 + (t % 2) * 512);
             int base = p0 + 32 * q;
             // 16 channel rows of 32 values (zero-padded), transposed as 16 x 16 words.
             __m512i rowsv[16];
@@ -189,6 +206,158 @@ TARGET static void pack_block(const uint16_t *w, int ldw, int channels, int k, i
     }
 }
 
+// Copies 32 rows of A, depth [p0, p0 + depth), into contiguous tiles: for each 32-step q, the tile
+// of rows 0-15 then the tile of rows 16-31 (512 values each), 64-byte aligned. Straight from A a
+// tile load touches 16 rows lda * 2 bytes apart, which at k = 4096 or 10240 all fall in one L1 set
+// (12 ways), so they could never stay in L1; packed, the panel is 32 KB of contiguous lines.
+TARGET static void pack_rows(const uint16_t *a, int lda, int p0, int depth, uint16_t *panel) {
+    int chunks = depth / 32;
+    for (int r = 0; r < 32; r++) {
+        const uint16_t *src = a + (size_t)r * lda + p0;
+        uint16_t *dst = panel + (r / 16) * 512 + (r % 16) * 32;
+        for (int q = 0; q < chunks; q++) _mm512_store_si512(dst + (size_t)q * 1024, _mm512_loadu_si512(src + 32 * q));
+    }
+}
+
+// pack_rows for the next row block, a few 64-byte lines at a time between the current block's tile
+// products: the loads from L3 or memory then wait behind tile instructions instead of stalling a
+// packing loop. Each copy also prefetches the same line of the row block after that into L2, a
+// whole row block ahead.
+typedef struct {
+    const uint16_t *src;    // the next line to copy: row r of the block at depth 32 q
+    uint16_t *dst;          // where it goes in the panel
+    const char *later;      // the same line of the row block after that (or NULL)
+    size_t lda;
+    int chunks;             // 32-steps of depth
+    int r, q;               // position of the next line
+    int left;               // lines still to copy (0 when there is no next block)
+    int per_step;           // lines per 32-step
+} row_packer;
+
+// Counters, not divisions: this runs between tile instructions, several times per 32-step.
+TARGET static inline void pack_lines(row_packer *p, int count) {
+    for (; count > 0 && p->left > 0; count--, p->left--) {
+        if (p->later) _mm_prefetch(p->later, _MM_HINT_T1);
+        _mm512_store_si512(p->dst, _mm512_loadu_si512(p->src));
+        if (++p->q < p->chunks) {
+            p->src += 32;
+            p->dst += 1024;
+            if (p->later) p->later += 64;
+        } else {
+            // Next row, back to depth 0: rows are lda apart in A, 64 bytes apart in a panel tile,
+            // and rows 16-31 start the second tile of each pair.
+            p->q = 0;
+            p->r++;
+            p->src += p->lda - 32 * (size_t)(p->chunks - 1);
+            p->dst = p->dst - (size_t)1024 * (p->chunks - 1) + (p->r == 16 ? 512 - 15 * 32 : 32);
+            if (p->later) p->later += p->lda * 2 - 64 * (size_t)(p->chunks - 1);
+        }
+    }
+}
+
+// Prefetch into L2 of the next row block's outputs, spread over the current row block like the
+// packing of A: with ldc at 16-40 KB every output row is its own stream, which the hardware
+// prefetchers do not follow, and the first tile loads of C would otherwise wait on memory.
+typedef struct {
+    const char *line;  // the next line to prefetch
+    size_t stride;     // bytes between output rows
+    int row_lines;     // lines per row (the block's channels)
+    int column;        // position of `line` in its row
+    int left;          // lines still to prefetch
+    int per_step;
+} output_prefetch;
+
+TARGET static inline void prefetch_lines(output_prefetch *p) {
+    for (int count = p->per_step; count > 0 && p->left > 0; count--, p->left--) {
+        _mm_prefetch(p->line, _MM_HINT_T1);
+        if (++p->column < p->row_lines) {
+            p->line += 64;
+        } else {
+            p->column = 0;
+            p->line += p->stride - (size_t)64 * (p->row_lines - 1);
+        }
+    }
+}
+
+// One 32 x 32 block of outputs over `chunks` 32-steps of k: accumulators 0-3 start from zero or
+// from `target` (row stride `stride` bytes), every step adds its four tile products in k order,
+// and the sums go back to `target`. A tiles come from the L1-resident panel `ap`; W tiles from the
+// L2-resident block `bp` through TILELOADDT1 (each is used once per row block, so keeping it in
+// L1 would only evict A). Between steps, a little of the next row block is packed and prefetched.
+TARGET static inline void tile_block(const uint16_t *ap, const uint16_t *bp, int chunks, float *target,
+                                     size_t stride, int fresh, row_packer *packer, output_prefetch *outputs) {
+    if (fresh) {
+        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    } else {
+        _tile_loadd(0, target, stride);
+        _tile_loadd(1, target + 16, stride);
+        _tile_loadd(2, (char *)target + 16 * stride, stride);
+        _tile_loadd(3, (char *)target + 16 * stride + 64, stride);
+    }
+    for (int q = 0; q < chunks; q++) {
+        const uint16_t *a0 = ap + (size_t)q * 1024, *b0 = bp + (size_t)q * 1024;
+        _tile_loadd(4, a0, 64);
+        _tile_stream_loadd(6, b0, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_stream_loadd(7, b0 + 512, 64);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_loadd(5, a0 + 512, 64);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+        pack_lines(packer, packer->per_step);
+        prefetch_lines(outputs);
+    }
+    _tile_stored(0, target, stride);
+    _tile_stored(1, target + 16, stride);
+    _tile_stored(2, (char *)target + 16 * stride, stride);
+    _tile_stored(3, (char *)target + 16 * stride + 64, stride);
+}
+
+// `count` split into the fewest blocks of at most `most` (a multiple of 32), as equal as multiples
+// of 32 allow: the size of every block but perhaps the last. (n = 2048 as 4 x 512; depth 10240 as
+// 20 x 512; n = 513 as 288 + 225 rather than 512 + 1.)
+static int even_block(int count, int most) {
+    int blocks = (count + most - 1) / most;
+    return ((count + blocks - 1) / blocks + 31) / 32 * 32;
+}
+
+// The 32 x 32 output blocks of one 32-row block i0 against the packed W block (`tiles` channel
+// tiles from column j0, `chunks` 32-steps from depth p0), A from `current`; meanwhile the next row
+// block is packed into `following` and its outputs are prefetched.
+TARGET static void row_block(int m, int n, int rows, int i0, int j0, int tiles, int p0, int chunks, int fresh,
+                             const uint16_t *a, int lda, const uint16_t *block, const uint16_t *current,
+                             uint16_t *following, float *c, int ldc, float *staging) {
+    size_t c_stride = (size_t)ldc * 4;
+    int steps = tiles / 2 * chunks, channels = n - j0 < 16 * tiles ? n - j0 : 16 * tiles;
+    row_packer packer = {a + (size_t)(i0 + 32) * lda + p0, following,
+                         i0 + 64 < rows ? (const char *)(a + (size_t)(i0 + 64) * lda + p0) : NULL,
+                         (size_t)lda, chunks, 0, 0, i0 + 32 < rows ? 32 * chunks : 0, 0};
+    packer.per_step = (packer.left + steps - 1) / steps;
+    int next_rows = m - i0 - 32 < 32 ? m - i0 - 32 : 32, row_lines = (channels * 4 + 63) / 64;
+    output_prefetch outputs = {(const char *)(c + (size_t)(i0 + 32) * ldc + j0), c_stride, row_lines, 0,
+                               next_rows > 0 ? next_rows * row_lines : 0, 0};
+    outputs.per_step = (outputs.left + steps - 1) / steps;
+    for (int t = 0; t < tiles; t += 2) {
+        int col = j0 + 16 * t;
+        // Valid rows and columns of this 32 x 32 block (both at least 1).
+        int vr = m - i0 < 32 ? m - i0 : 32, vc = n - col < 32 ? n - col : 32, full = vr == 32 && vc == 32;
+        float *out = c + (size_t)i0 * ldc + col, *target = out;
+        size_t stride = c_stride;
+        if (!full) {
+            // Edge block: through a 32 x 32 staging copy of the valid outputs.
+            memset(staging, 0, 32 * 32 * 4);
+            if (!fresh)
+                for (int r = 0; r < vr; r++) memcpy(staging + 32 * r, out + (size_t)r * ldc, (size_t)vc * 4);
+            target = staging;
+            stride = 128;
+        }
+        tile_block(current, block + (size_t)(t / 2) * chunks * 1024, chunks, target, stride, fresh, &packer, &outputs);
+        if (!full)
+            for (int r = 0; r < vr; r++) memcpy(out + (size_t)r * ldc, staging + 32 * r, (size_t)vc * 4);
+    }
+    pack_lines(&packer, packer.left);  // whatever the steps left (per_step rounds up: normally nothing)
+}
+
 TARGET void skrr_amx_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, const uint16_t *w, int ldw, float *c,
                                int ldc, int accumulate, void *scratch) {
     if (m <= 0 || n <= 0) return;
@@ -198,60 +367,25 @@ TARGET void skrr_amx_bf16_gemm(int m, int n, int k, const uint16_t *a, int lda, 
     }
     uintptr_t base = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
     uint16_t *block = (uint16_t *)base;
-    float *staging = (float *)(base + (size_t)AMX_NC * AMX_KC * 2);
+    uint16_t *panels[2] = {(uint16_t *)(base + (size_t)AMX_NC * AMX_KC * 2),
+                           (uint16_t *)(base + (size_t)AMX_NC * AMX_KC * 2 + (size_t)32 * AMX_KC * 2)};
+    float *staging = (float *)((uintptr_t)panels[1] + (size_t)32 * AMX_KC * 2);
     tile_config *config = (tile_config *)((uintptr_t)staging + 32 * 32 * 4);
     configure(config);
     int depth = skrr_amx_padded(k), rows = skrr_amx_padded(m);
-    for (int j0 = 0; j0 < n; j0 += AMX_NC) {
-        int channels = n - j0 < AMX_NC ? n - j0 : AMX_NC;
-        int tiles = (channels + 31) / 32 * 2;
-        for (int p0 = 0; p0 < depth; p0 += AMX_KC) {
-            int kb = depth - p0 < AMX_KC ? depth - p0 : AMX_KC, chunks = kb / 32;
+    int nc = even_block(n, AMX_NC), kc = even_block(depth, AMX_KC);
+    for (int j0 = 0; j0 < n; j0 += nc) {
+        int channels = n - j0 < nc ? n - j0 : nc, tiles = (channels + 31) / 32 * 2;
+        for (int p0 = 0; p0 < depth; p0 += kc) {
+            int kb = depth - p0 < kc ? depth - p0 : kc;
             pack_block(w + (size_t)j0 * ldw, ldw, channels, k, p0, kb, tiles, block);
+            pack_rows(a, lda, p0, kb, panels[0]);
+            // Depth blocks in order, each adding to what C holds: every output sees its 32-steps in
+            // increasing k whatever the blocking.
             int fresh = p0 == 0 && !accumulate;
-            for (int i0 = 0; i0 < rows; i0 += 32) {
-                for (int t = 0; t < tiles; t += 2) {
-                    int col = j0 + 16 * t;
-                    // Valid rows and columns of this 32 x 32 block (both at least 1).
-                    int vr = m - i0 < 32 ? m - i0 : 32, vc = n - col < 32 ? n - col : 32, full = vr == 32 && vc == 32;
-                    float *out = c + (size_t)i0 * ldc + col, *target = out;
-                    size_t stride = (size_t)ldc * 4;
-                    if (!full) {
-                        // Edge block: through a 32 x 32 staging copy of the valid outputs.
-                        memset(staging, 0, 32 * 32 * 4);
-                        if (!fresh)
-                            for (int r = 0; r < vr; r++) memcpy(staging + 32 * r, out + (size_t)r * ldc, (size_t)vc * 4);
-                        target = staging;
-                        stride = 128;
-                    }
-                    if (fresh) {
-                        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-                    } else {
-                        _tile_loadd(0, target, stride);
-                        _tile_loadd(1, target + 16, stride);
-                        _tile_loadd(2, (char *)target + 16 * stride, stride);
-                        _tile_loadd(3, (char *)target + 16 * stride + 64, stride);
-                    }
-                    const uint16_t *a0 = a + (size_t)i0 * lda + p0, *a1 = a0 + (size_t)16 * lda;
-                    const uint16_t *b0 = block + (size_t)t * chunks * 512, *b1 = b0 + (size_t)chunks * 512;
-                    for (int q = 0; q < chunks; q++) {
-                        _tile_loadd(4, a0 + 32 * q, lda * 2);
-                        _tile_loadd(6, b0 + 512 * q, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_loadd(7, b1 + 512 * q, 64);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_loadd(5, a1 + 32 * q, lda * 2);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
-                    }
-                    _tile_stored(0, target, stride);
-                    _tile_stored(1, target + 16, stride);
-                    _tile_stored(2, (char *)target + 16 * stride, stride);
-                    _tile_stored(3, (char *)target + 16 * stride + 64, stride);
-                    if (!full)
-                        for (int r = 0; r < vr; r++) memcpy(out + (size_t)r * ldc, staging + 32 * r, (size_t)vc * 4);
-                }
-            }
+            for (int i0 = 0; i0 < rows; i0 += 32)
+                row_block(m, n, rows, i0, j0, tiles, p0, kb / 32, fresh, a, lda, block, panels[(i0 / 32) % 2],
+                          panels[(i0 / 32 + 1) % 2], c, ldc, staging);
         }
     }
     _tile_release();

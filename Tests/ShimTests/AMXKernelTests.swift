@@ -47,9 +47,12 @@ import Testing
         return c
     }
 
-    /// Every edge: m, n, k not multiples of 16 or 32; k below one tile, across a depth block
-    /// (1024) and across a 256-channel block; a single output.
-    static let shapes = [(1, 1, 1), (5, 7, 33), (33, 40, 70), (64, 96, 1030), (100, 300, 2100), (17, 513, 64), (32, 32, 32)]
+    /// Every edge: m, n, k not multiples of 16 or 32; k below one tile and across depth blocks (at
+    /// most 512 deep, split evenly); n across channel blocks (at most 512, split evenly); a single
+    /// output. The last two run several channel and depth blocks, each with a shorter last block,
+    /// and row blocks whose successor is packed while they compute, the last of them partial.
+    static let shapes = [(1, 1, 1), (5, 7, 33), (33, 40, 70), (64, 96, 1030), (100, 300, 2100), (17, 513, 64), (32, 32, 32),
+                         (70, 1100, 2500), (97, 1030, 1300)]
 
     @Test(.enabled(if: amx, "this CPU has no AMX-BF16 (the kernel then runs the reference itself)"), arguments: shapes)
     func kernelGivesTheReferenceBits(_ shape: (Int, Int, Int)) {
