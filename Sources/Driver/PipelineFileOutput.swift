@@ -13,7 +13,12 @@ enum PipelineFileOutput {
                       weightDType: WeightType?, to path: String) throws {
         var members: [PipelineFileWriter.Member] = []
         for (name, model) in zip(names, encoders) {
-            // `skrrc run FILE` encodes prompts with every member: each needs its tokenizer.
+            // `skrrc run FILE` encodes prompts with every member: each needs its tokenizer
+            // (`--no-tokenizer`, for an encoder run on ids alone, has no meaning here).
+            guard Lowering.tokenizerFiles(model) != nil else {
+                throw SkrrError(file: FileSystem.join(folder.path, name), key: "tokenizer",
+                                "no tokenizer files (expected \(TokenizerCheck.expectedFiles(model.family))); every encoder of a pipeline file needs its tokenizer, since skrrc run FILE tokenizes each prompt for each encoder")
+            }
             try TokenizerCheck.check(model, writesRuntimeFile: true, allowMissing: false)
             let clip = model.config.causal
             let options = RuntimeFileWriter.Options(

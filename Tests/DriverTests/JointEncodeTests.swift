@@ -104,6 +104,22 @@ import Testing
         }
     }
 
+    /// Every member of a pipeline file needs its tokenizer: `run FILE` tokenizes each prompt for
+    /// each encoder. A folder without one is refused, naming the encoder's folder.
+    @Test func pipelineFileNeedsEveryTokenizer() throws {
+        let dir = TestPaths.makeTemporaryDirectory()
+        let copy = dir + "/sd3"
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("sd3-full"), toPath: copy)
+        try FileManager.default.removeItem(atPath: copy + "/tokenizer_3")
+        let folder = try #require(try PipelineFolder.read(copy))
+        var options = CompileOptions(model: copy)
+        options.out = dir + "/x.skrr"
+        #expect { try JointPruneJob.convert(options, folder: folder) } throws: {
+            "\($0)".contains("text_encoder_3") && "\($0)".contains("every encoder of a pipeline file needs its tokenizer")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.skrr"))
+    }
+
     /// SD3's CLIP-G tokenizer pads with "!" and, as transformers does, treats a "!" in the prompt
     /// as that special token; CLIP-L pads with its end token. The long reference prompt starts
     /// with "Epic!", so both rules show in the ids.

@@ -59,6 +59,22 @@ struct FuzzTargetTests {
         #expect(!message.contains("checksum"), "refused by a checksum instead of the decoder: \(message)")
     }
 
+    /// A pipeline file (format 3) goes through PipelineRuntimeFile and one pass per member.
+    @Test func runtimeFileTargetAcceptsAPipelineFile() throws {
+        var members: [PipelineFileWriter.Member] = []
+        for encoder in ["text_encoder", "text_encoder_2"] {
+            let ir = try ModelImporter.importModel(at: TestPaths.fixture("flux-full"), encoder: encoder).ir
+            let options = RuntimeFileWriter.Options(weightDType: .bf16, preset: try PipelinePreset.preset(for: .flux, clipEncoder: ir.config.causal),
+                                                    sourceModel: ir.name, passes: "", paramsTotal: ir.sourceParameters)
+            members.append(.init(name: encoder, program: try Lowering.lower(ir), weights: try SourceWeights(model: ir), options: options))
+        }
+        let path = TestPaths.makeTemporaryDirectory("skrr-fuzz") + "/flux.skrr"
+        try PipelineFileWriter.write(kind: .flux, members: members, sourceModel: "flux-full", passes: "", to: path)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes.count <= (try #require(FuzzTargets.named("runtime-file"))).maxLength, "the seed fits the target's max_len")
+        try Self.accepts("runtime-file", bytes)
+    }
+
     @Test func inputPartsSplitAndJoin() {
         let parts: [[UInt8]] = [[1, 2], [], Array("text".utf8)]
         #expect(FuzzInputParts.split(FuzzInputParts.join(parts), into: 3) == parts)
