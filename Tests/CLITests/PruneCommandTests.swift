@@ -163,12 +163,12 @@ import Testing
 
 /// `skrrc PIPELINE -O prune` without --encoder: the joint prune of every encoder (issue 16).
 @Suite struct JointPruneCommandTests {
-    /// A joint prune (pipeline folder, no --encoder) refuses what it cannot do yet, by name:
-    /// a single runtime file (usage, 64) and mpirun ranks (every rank would run it all; 1).
+    /// A joint prune (pipeline folder, no --encoder) refuses what it cannot do, by name: one IR
+    /// file for several encoders (usage, 64) and mpirun ranks (every rank would run it all; 1).
     @Test func jointPruneRefusesWhatItDoesNotDoYet() throws {
         let dir = TestPaths.makeTemporaryDirectory()
-        let file = try runSkrrc([TestPaths.fixture("sd3-full"), "-O", "prune", "-o", dir + "/all.skrr"])
-        #expect(file.status == 64 && file.stderr.contains("a runtime file holding every encoder is not implemented yet"), "\(file.stderr)")
+        let file = try runSkrrc([TestPaths.fixture("sd3-full"), "-O", "prune", "-o", dir + "/all.ir"])
+        #expect(file.status == 64 && file.stderr.contains("one IR file per encoder into a folder (-o FOLDER)"), "\(file.stderr)")
         let rank = try runCommand(TestPaths.skrrcBinary, [TestPaths.fixture("sd3-full"), "-O", "prune", "--report", dir + "/r.json"],
                                   environment: ["OMPI_COMM_WORLD_SIZE": "2", "PATH": "/usr/bin:/bin"])
         #expect(rank.status == 1 && rank.stderr.contains("runs in one process for now (OMPI_COMM_WORLD_SIZE is set)"), "\(rank.stderr)")

@@ -279,7 +279,7 @@ import Testing
         for command in [["inspect", dir + "/n.skrr"], ["run", dir + "/n.skrr", "--ids", "5 1", "-o", dir + "/e.npy"]] {
             let result = try runSkrrc(command)
             #expect(result.status == 1)
-            #expect(result.stderr.contains("n.skrr") && result.stderr.contains("format version 7 is newer than this runtime reads (version 2)"),
+            #expect(result.stderr.contains("n.skrr") && result.stderr.contains("format version 7 is newer than this runtime reads (version 3)"),
                     "\(result.stderr)")
         }
         FileManager.default.createFile(atPath: dir + "/cut.skrr", contents: contents(dir + "/t.skrr").prefix(5000))

@@ -317,8 +317,8 @@ struct ManifestTests {
 
     /// What the parser lets through, so the loader knows what it must check itself.
     @Test func unknownFieldsAndBadUTF8PassTheParser() throws {
-        // Field 15 does not exist in version 1: kept and skipped (forward compatibility).
-        let future = try #require(unpack([0x08, 0x01, 0x78, 0x05]))
+        // Field 16 does not exist (15 is version 3's pipeline): kept and skipped (forward compatibility).
+        let future = try #require(unpack([0x08, 0x01, 0x80, 0x01, 0x05]))
         #expect(future.pointee.format_version == 1)
         skrr_manifest_free_unpacked(future)
         // protobuf-c does not validate UTF-8 in strings: producer = C3 28.
