@@ -19,7 +19,7 @@ extension FuzzTargets {
         maxLength: 393_216
     ) { input, check in
         let image = withValidChecksums(input)
-        if image.count >= 12, image[8] == UInt8(RuntimeFileFormat.pipelineVersion), image[9...11].allSatisfy({ $0 == 0 }) {
+        if image.withUnsafeBytes(PipelineRuntimeFile.isPipelineImage) {
             let members = try image.withUnsafeBytes { try PipelineRuntimeFile.validate(image: $0, path: "fuzz.skrr").members }
             for member in members {
                 try forwardPass(image, program: member.program, dataStart: member.dataStart, extents: member.info.tensorExtents, check)

@@ -90,12 +90,18 @@ extension ManifestReader {
     /// What `skrrc inspect` shows besides the program (producer and provenance strings checked here).
     func info(alignment: Int, extents: [StoredExtent], scales: [StoredExtent?], tokenizerFiles: [TokenizerFileInfo],
               preset: (preset: PipelinePreset, output: OutputSelection)) throws -> RuntimeFileInfo {
-        let prov = m.provenance?.pointee
+        let p = try provenance()
         return RuntimeFileInfo(
-            fileSize: file.count, header: header, alignment: alignment, producer: try string(m.producer, "manifest.producer"),
-            sourceModel: try string(prov?.source_model, "manifest.provenance.source_model"),
-            passes: try string(prov?.passes, "manifest.provenance.passes"),
-            paramsTotal: Int(clamping: prov?.params_total ?? 0), paramsKept: Int(clamping: prov?.params_kept ?? 0),
+            fileSize: file.count, header: header, alignment: alignment, producer: p.producer, sourceModel: p.sourceModel,
+            passes: p.passes, paramsTotal: p.paramsTotal, paramsKept: p.paramsKept,
             tensorExtents: extents, scaleExtents: scales, tokenizerFiles: tokenizerFiles, presetName: preset.preset.name, defaultOutput: preset.output)
+    }
+
+    /// `producer` and `provenance`, informational, in any format version; strings must be UTF-8.
+    func provenance() throws -> (producer: String, sourceModel: String, passes: String, paramsTotal: Int, paramsKept: Int) {
+        let prov = m.provenance?.pointee
+        return (try string(m.producer, "manifest.producer"), try string(prov?.source_model, "manifest.provenance.source_model"),
+                try string(prov?.passes, "manifest.provenance.passes"),
+                Int(clamping: prov?.params_total ?? 0), Int(clamping: prov?.params_kept ?? 0))
     }
 }

@@ -58,9 +58,14 @@ public final class PipelineRuntimeFile: @unchecked Sendable {
     /// run` and `inspect` choose between this and `RuntimeFile`. Anything else, including an
     /// unreadable or corrupt file, answers false and is left to `RuntimeFile`'s messages.
     public static func isPipelineFile(_ path: String) -> Bool {
-        guard let file = try? MappedFile(path: path), file.count >= 12 else { return false }
-        let bytes = file.bytes
-        return Array(bytes[0..<8]) == RuntimeFileFormat.magic
+        guard let file = try? MappedFile(path: path) else { return false }
+        return isPipelineImage(file.bytes)
+    }
+
+    /// Whether `bytes` start with the magic and format version 3 (the same test on an image held
+    /// in memory, e.g. a fuzz input).
+    public static func isPipelineImage(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 12 && Array(bytes[0..<8]) == RuntimeFileFormat.magic
             && UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == RuntimeFileFormat.pipelineVersion
     }
 
@@ -113,28 +118,17 @@ public final class PipelineRuntimeFile: @unchecked Sendable {
         var decoded: [ManifestDecoder.Result]
     }
 
-    /// The outer manifest, read: what `RuntimeFile`'s refusal of a pipeline file lists too.
-    struct DecodedManifest {
-        var kind: PipelineKind
-        var members: [(name: String, extent: StoredExtent)]
-        var alignment: Int
-        var producer: String
-        var sourceModel: String
-        var passes: String
-        var paramsTotal: Int
-        var paramsKept: Int
-    }
-
     static func load(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Loaded {
         let header = try RuntimeFile.readHeader(bytes, path: path)
         guard header.version == RuntimeFileFormat.pipelineVersion else {
             throw SkrrError(file: path, key: "header.format_version",
                             "expected \(RuntimeFileFormat.pipelineVersion) (a pipeline file), got \(header.version): this file holds one encoder; open it with RuntimeFile")
         }
-        let manifest = try decodeManifest(try RuntimeFile.checkedManifest(bytes, header: header, path: path), header: header, path: path)
+        let (kind, info) = try decodeManifest(try RuntimeFile.checkedManifest(bytes, header: header, path: path), header: header,
+                                              fileSize: bytes.count, path: path)
         let data = UnsafeRawBufferPointer(rebasing: bytes[Int(header.dataOffset)...])
         var decoded: [ManifestDecoder.Result] = []
-        for (index, member) in manifest.members.enumerated() {
+        for (index, member) in info.members.enumerated() {
             let image = UnsafeRawBufferPointer(rebasing: data[member.extent.offset..<(member.extent.offset + member.extent.length)])
             let key = "manifest.pipeline.members[\(index)]"
             let actual = XXH64.hash(UnsafeRawBufferPointer(rebasing: image[0..<RuntimeFileFormat.headerSize]))
@@ -149,28 +143,25 @@ public final class PipelineRuntimeFile: @unchecked Sendable {
                                 "a pipeline file's member holds one encoder (format 1 or 2), got format \(version)")
             }
             let result = try RuntimeFile.load(image, path: memberPath)
-            guard result.preset.name == manifest.kind.rawValue else {
+            guard result.preset.name == kind.rawValue else {
                 throw SkrrError(file: memberPath, key: "manifest.preset.name",
-                                "expected '\(manifest.kind.rawValue)' (the pipeline's kind), got '\(result.preset.name)': the joint conditioning needs each encoder called as \(manifest.kind.rawValue) calls it")
+                                "expected '\(kind.rawValue)' (the pipeline's kind), got '\(result.preset.name)': the joint conditioning needs each encoder called as \(kind.rawValue) calls it")
             }
             decoded.append(result)
         }
         let roles = try PipelineRoles.assign(
-            zip(manifest.members, decoded).map {
+            zip(info.members, decoded).map {
                 PipelineRoles.Encoder(name: $0.name, clip: $1.program.spec.causal, projected: $1.program.projection != nil)
             },
-            kind: manifest.kind, file: path, key: "manifest.pipeline.members") { memberPath(path, $0) }
-        let info = PipelineFileInfo(
-            fileSize: bytes.count, header: header, alignment: manifest.alignment, producer: manifest.producer,
-            sourceModel: manifest.sourceModel, passes: manifest.passes, paramsTotal: manifest.paramsTotal,
-            paramsKept: manifest.paramsKept, members: manifest.members)
-        return Loaded(kind: manifest.kind, roles: roles, info: info, decoded: decoded)
+            kind: kind, file: path, key: "manifest.pipeline.members") { memberPath(path, $0) }
+        return Loaded(kind: kind, roles: roles, info: info, decoded: decoded)
     }
 
     /// Parses and checks the outer manifest: the container fields, no single-encoder field, the
     /// kind, and each member's name and byte range (aligned, inside the data section, at least a
     /// header long, not overlapping another).
-    static func decodeManifest(_ bytes: UnsafeRawBufferPointer, header: RuntimeFileHeader, path: String) throws -> DecodedManifest {
+    static func decodeManifest(_ bytes: UnsafeRawBufferPointer, header: RuntimeFileHeader, fileSize: Int,
+                               path: String) throws -> (kind: PipelineKind, info: PipelineFileInfo) {
         guard let base = bytes.baseAddress,
               let parsed = skrr_manifest_unpack(base.assumingMemoryBound(to: UInt8.self), bytes.count) else {
             throw SkrrError(file: path, key: "manifest",
@@ -220,11 +211,9 @@ public final class PipelineRuntimeFile: @unchecked Sendable {
             }
             members.append((name, extent))
         }
-        let provenance = m.provenance?.pointee
-        return DecodedManifest(
-            kind: kind, members: members, alignment: alignment, producer: try reader.string(m.producer, "manifest.producer"),
-            sourceModel: try reader.string(provenance?.source_model, "manifest.provenance.source_model"),
-            passes: try reader.string(provenance?.passes, "manifest.provenance.passes"),
-            paramsTotal: Int(clamping: provenance?.params_total ?? 0), paramsKept: Int(clamping: provenance?.params_kept ?? 0))
+        let p = try reader.provenance()
+        return (kind, PipelineFileInfo(fileSize: fileSize, header: header, alignment: alignment, producer: p.producer,
+                                       sourceModel: p.sourceModel, passes: p.passes, paramsTotal: p.paramsTotal,
+                                       paramsKept: p.paramsKept, members: members))
     }
 }

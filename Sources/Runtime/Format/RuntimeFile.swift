@@ -168,7 +168,7 @@ public final class RuntimeFile: WeightSource, @unchecked Sendable {
         let manifestBytes = try checkedManifest(bytes, header: header, path: path)
         if header.version == RuntimeFileFormat.pipelineVersion {
             // A broken pipeline manifest is refused for what is wrong with it.
-            let names = try PipelineRuntimeFile.decodeManifest(manifestBytes, header: header, path: path).members.map(\.name)
+            let names = try PipelineRuntimeFile.decodeManifest(manifestBytes, header: header, fileSize: bytes.count, path: path).info.members.map(\.name)
             throw SkrrError(file: path, key: "header.format_version",
                             "is a pipeline file (format \(header.version)) holding several encoders (\(names.joined(separator: ", "))), not one encoder; "
                             + "run it whole (skrrc run FILE), pick one with --encoder NAME, or open it with PipelineRuntimeFile")
