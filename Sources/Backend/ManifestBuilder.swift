@@ -42,11 +42,11 @@ struct ManifestBuilder {
     // MARK: helpers
 
     func check(_ status: Int32) throws {
-        guard status == 0 else { throw SkrrError(file: path, "out of memory while building the manifest") }
+        guard status == 0 else { throw Self.outOfMemory(path) }
     }
 
     func made<T>(_ pointer: UnsafeMutablePointer<T>?) throws -> UnsafeMutablePointer<T> {
-        guard let pointer else { throw SkrrError(file: path, "out of memory while building the manifest") }
+        guard let pointer else { throw Self.outOfMemory(path) }
         return pointer
     }
 
@@ -251,15 +251,28 @@ struct ManifestBuilder {
     }
 
     func addProvenance(_ options: RuntimeFileWriter.Options, paramsKept: Int) throws {
-        let prov = try made(skrr_provenance_new())
+        try Self.addProvenance(to: m, sourceModel: options.sourceModel, passes: options.passes, paramsTotal: options.paramsTotal,
+                               paramsKept: paramsKept, path: path)
+    }
+
+    func packed() throws -> [UInt8] { try Self.packed(m, path: path) }
+
+    // Shared with the pipeline file's manifest (PipelineFileWriter).
+
+    static func outOfMemory(_ path: String) -> SkrrError { SkrrError(file: path, "out of memory while building the manifest") }
+
+    static func addProvenance(to m: UnsafeMutablePointer<Skrr__Manifest>, sourceModel: String, passes: String, paramsTotal: Int,
+                              paramsKept: Int, path: String) throws {
+        guard let prov = skrr_provenance_new() else { throw outOfMemory(path) }
         m.pointee.provenance = prov
-        try check(skrr_pb_set_string(&prov.pointee.source_model, options.sourceModel))
-        try check(skrr_pb_set_string(&prov.pointee.passes, options.passes))
-        prov.pointee.params_total = UInt64(options.paramsTotal)
+        guard skrr_pb_set_string(&prov.pointee.source_model, sourceModel) == 0,
+              skrr_pb_set_string(&prov.pointee.passes, passes) == 0 else { throw outOfMemory(path) }
+        prov.pointee.params_total = UInt64(paramsTotal)
         prov.pointee.params_kept = UInt64(paramsKept)
     }
 
-    func packed() throws -> [UInt8] {
+    /// The manifest's bytes (protobuf-c writes fields in number order: deterministic).
+    static func packed(_ m: UnsafeMutablePointer<Skrr__Manifest>, path: String) throws -> [UInt8] {
         let size = skrr_manifest_packed_size(m)
         var bytes = [UInt8](repeating: 0, count: size)
         let written = bytes.withUnsafeMutableBufferPointer { skrr_manifest_pack_to(m, $0.baseAddress!, size) }

@@ -101,34 +101,23 @@ public enum PipelineFileWriter {
                               dataSize: Int, producer: String, sourceModel: String, passes: String, paramsTotal: Int,
                               paramsKept: Int, path: String) throws -> [UInt8] {
         func made<T>(_ pointer: UnsafeMutablePointer<T>?) throws -> UnsafeMutablePointer<T> {
-            guard let pointer else { throw SkrrError(file: path, "out of memory while building the manifest") }
+            guard let pointer else { throw ManifestBuilder.outOfMemory(path) }
             return pointer
-        }
-        func check(_ status: Int32) throws {
-            guard status == 0 else { throw SkrrError(file: path, "out of memory while building the manifest") }
         }
         let m = try made(skrr_manifest_new())
         defer { skrr_manifest_free(m) }
         m.pointee.format_version = RuntimeFileFormat.pipelineVersion
-        try check(skrr_pb_set_string(&m.pointee.producer, producer))
+        guard skrr_pb_set_string(&m.pointee.producer, producer) == 0 else { throw ManifestBuilder.outOfMemory(path) }
         m.pointee.alignment = UInt32(RuntimeFileFormat.alignment)
         m.pointee.data_size = UInt64(dataSize)
-        let provenance = try made(skrr_provenance_new())
-        m.pointee.provenance = provenance
-        try check(skrr_pb_set_string(&provenance.pointee.source_model, sourceModel))
-        try check(skrr_pb_set_string(&provenance.pointee.passes, passes))
-        provenance.pointee.params_total = UInt64(paramsTotal)
-        provenance.pointee.params_kept = UInt64(paramsKept)
+        try ManifestBuilder.addProvenance(to: m, sourceModel: sourceModel, passes: passes, paramsTotal: paramsTotal,
+                                          paramsKept: paramsKept, path: path)
         let pipeline = try made(skrr_pipeline_new(kind.rawValue))
         m.pointee.pipeline = pipeline
         for member in members {
             let entry = try made(skrr_pipeline_member_new(member.name, UInt64(member.offset), UInt64(member.length), member.headerChecksum))
-            try check(skrr_pipeline_add_member(pipeline, entry))
+            guard skrr_pipeline_add_member(pipeline, entry) == 0 else { throw ManifestBuilder.outOfMemory(path) }
         }
-        let size = skrr_manifest_packed_size(m)
-        var bytes = [UInt8](repeating: 0, count: size)
-        let written = bytes.withUnsafeMutableBufferPointer { skrr_manifest_pack_to(m, $0.baseAddress!, size) }
-        guard written == size else { throw SkrrError(file: path, "manifest serialisation wrote \(written) bytes, expected \(size)") }
-        return bytes
+        return try ManifestBuilder.packed(m, path: path)
     }
 }
