@@ -79,9 +79,7 @@ public struct CompileOptions: Sendable {
     public func validate() throws {
         if let folder = jointFolder {
             try JointPruneJob.validate(self)
-            if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
-            if beam < 1 { throw UsageError("--beam must be at least 1") }
-            if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
+            try validateSearchNumbers()
             if let kind = calibration.pipeline == .generic ? nil : calibration.pipeline, folder.kind != nil, kind != folder.kind {
                 throw UsageError("--pipeline \(kind.rawValue) does not match \(folder.className) in \(folder.path)/model_index.json")
             }
@@ -100,10 +98,7 @@ public struct CompileOptions: Sendable {
         if weightDType != nil && out?.hasSuffix(".skrr") != true {
             throw UsageError("--weight-dtype applies to runtime files: pass -o OUT.skrr")
         }
-        if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
-        if beam < 1 { throw UsageError("--beam must be at least 1") }
-        if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
-        if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
+        try validateSearchNumbers()
         if calibration.searchCompute == .int8 {
             throw UsageError("--search-compute int8 is not supported: int8 compute needs int8-stored weights, and a search scores the model's own (use f32 or bf16)")
         }
@@ -130,6 +125,14 @@ public struct CompileOptions: Sendable {
         }
         if let printIRAfter { try Self.validatePrintIRAfter(printIRAfter) }
         _ = try passManager()
+    }
+
+    /// `--sparsity`, `--beam`, `--calib-size` and `--screen` in range (one encoder or a joint prune).
+    func validateSearchNumbers() throws {
+        if !(0...1).contains(sparsity) { throw UsageError("--sparsity must be in 0...1, got \(sparsity)") }
+        if beam < 1 { throw UsageError("--beam must be at least 1") }
+        if let size = calibration.size, size < 1 { throw UsageError("--calib-size must be at least 1") }
+        if let screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
     }
 
     /// The files this run writes, by option (`--checkpoint` is also read, to resume).

@@ -55,7 +55,6 @@ public enum JointPruneJob {
         guard options.method == .skrr || options.method == .skipOnly else {
             throw UsageError("--method \(options.method.rawValue) prunes one encoder; a joint prune runs skrr or skip-only")
         }
-        if let screen = options.screen, screen < 0 { throw UsageError("--screen must be 0 (off) or a number of prompts, got \(screen)") }
     }
 
     /// `skrrc PIPELINE -o FILE.skrr` without `-O prune` or `--encoder`: only a runtime file, no
