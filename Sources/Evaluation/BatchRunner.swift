@@ -43,9 +43,11 @@ final class BatchRunner {
         try batches.map { try primary.begin($0) }
     }
 
-    /// Applies `slot` to every state; state `i` is handled by interpreter `i % threads`.
+    /// Applies `slot` to every state; state `i` is handled by interpreter `i % threads`. A
+    /// row-wise slot runs on all threads even for one state (a bounded candidate's chunk may be
+    /// a single batch), with the same bits.
     func apply(_ slot: ProgramSlot, to states: inout [ForwardState]) throws {
-        if let rowWise, states.count > 1, rowWise.rowWiseFusable(slot) {
+        if let rowWise, states.count > 1 || interpreters.count > 1, rowWise.rowWiseFusable(slot) {
             try rowWise.apply(slot, toAll: &states)
             return
         }

@@ -36,7 +36,8 @@ extension DiscrepancyScorer {
     /// Runs slots `start...` on every state with the weights `weights(slot)` gives, and returns
     /// the states at the penultimate boundary when that layer is consumed. Callers resume at or
     /// before that boundary.
-    func advance(_ states: inout [ForwardState], from start: Int, with batches: BatchRunner,
+    /// `share`: the states' part of the whole calibration set, for the work statistics.
+    func advance(_ states: inout [ForwardState], from start: Int, with batches: BatchRunner, share: Double = 1,
                  weights: (Int) -> ProgramSlot) throws -> [ForwardState]? {
         var penultimate: [ForwardState]?
         for slot in start..<denseSlots.count {
@@ -44,7 +45,7 @@ extension DiscrepancyScorer {
             let slotWeights = weights(slot)
             if slotWeights != .skip {
                 try batches.apply(slotWeights, to: &states)
-                statistics.subBlockEvaluations += 1
+                countRun(share: share)
             }
         }
         if penultimateBoundary == denseSlots.count { penultimate = states }
@@ -88,16 +89,60 @@ extension DiscrepancyScorer {
     /// D of measured outputs against the dense model's: for each consumed part, the MSE over the
     /// calibration batches plus, when the null prompt is included, its MSE.
     func discrepancy(of outputs: [MeasuredOutputs]) -> Double {
-        var d = 0.0
-        let parts: [(MeasuredOutputs) -> [Float]?] = [{ $0.hidden }, { $0.pooled }]
-        for part in parts {
-            d += meanSquaredError((0..<calibration.count).compactMap { i in
-                guard let actual = part(outputs[i]), let reference = part(denseMeasured[i]) else { return nil }
-                return (actual, reference)
-            })
-            if null != nil, let actual = part(outputs[calibration.count]), let reference = part(denseMeasured[calibration.count]) {
-                d += meanSquaredError([(actual, reference)])
+        var partial = PartialDiscrepancy(dense: denseMeasured, calibrationBatches: calibration.count)
+        for (batch, output) in outputs.enumerated() where batch < calibration.count || null != nil {
+            partial.add(output, batch: batch)
+        }
+        return partial.value
+    }
+}
+
+/// D summed up batch by batch: the same sums in the same order as over all batches at once, so a
+/// finished one has D's exact bits, and before that its value is a lower bound of D (every term
+/// is a sum of squares, and adding a non-negative number never lowers a rounded sum).
+struct PartialDiscrepancy {
+    /// The parts D compares, each an MSE over the calibration batches plus one for the null prompt.
+    static let parts: [@Sendable (MeasuredOutputs) -> [Float]?] = [{ $0.hidden }, { $0.pooled }]
+    let dense: [MeasuredOutputs]
+    let calibrationBatches: Int
+    /// Per part: squared differences over the calibration batches added so far, and how many
+    /// values the whole calibration set has (the mean's divisor).
+    private var sums: [Double]
+    private let counts: [Int]
+    /// Per part: the null prompt's MSE once added.
+    private var nullTerms: [Double?]
+    /// The next calibration batch to add (they go in order, as the sums need).
+    private(set) var nextBatch = 0
+
+    init(dense: [MeasuredOutputs], calibrationBatches: Int) {
+        self.dense = dense
+        self.calibrationBatches = calibrationBatches
+        sums = Array(repeating: 0, count: Self.parts.count)
+        counts = Self.parts.map { part in dense.prefix(calibrationBatches).reduce(0) { $0 + (part($1)?.count ?? 0) } }
+        nullTerms = Array(repeating: nil, count: Self.parts.count)
+    }
+
+    /// Adds batch `batch`'s outputs: a calibration batch (the next in order) or, at
+    /// `calibrationBatches`, the null prompt's.
+    mutating func add(_ outputs: MeasuredOutputs, batch: Int) {
+        precondition(batch == calibrationBatches || batch == nextBatch, "calibration batches are added in order")
+        for (p, part) in Self.parts.enumerated() {
+            guard let actual = part(outputs), let reference = part(dense[batch]) else { continue }
+            if batch == calibrationBatches {
+                nullTerms[p] = meanSquaredError([(actual, reference)])
+            } else {
+                sums[p] += squaredDifference(actual, reference)
             }
+        }
+        if batch < calibrationBatches { nextBatch += 1 }
+    }
+
+    /// D over what was added: exact once every batch is in, a lower bound before.
+    var value: Double {
+        var d = 0.0
+        for p in sums.indices {
+            d += counts[p] > 0 ? sums[p] / Double(counts[p]) : 0
+            if let null = nullTerms[p] { d += null }
         }
         return d
     }

@@ -33,6 +33,13 @@ public final class DiscrepancyScorer: ScheduleScorer {
         /// Run feed-forward slots with bf16/f16 weights over all batches' rows at once where that
         /// gives the same bits (BatchRunner); off only to compare against the per-batch path.
         public var fuseRows = true
+        /// Measure candidates chunk by chunk of the calibration batches when only the best few
+        /// of them matter (`scoreBest`), stopping once a lower bound of D rules one out. Same
+        /// results either way; off to measure what it saves.
+        public var bound = true
+        /// Fewest rows in a chunk of `scoreBest` (but the last): smaller products run slower
+        /// than the bound saves.
+        public var boundMinimumRows = 256
         public init() {}
     }
 
@@ -57,6 +64,13 @@ public final class DiscrepancyScorer: ScheduleScorer {
     /// What the pipeline reads from the dense model, per calibration batch and then the null prompt.
     var denseMeasured: [MeasuredOutputs] = []
     public internal(set) var statistics = ScorerStatistics()
+    /// Sub-block runs over part of the calibration set, in whole-set runs, not yet counted in
+    /// `statistics` (which counts whole runs).
+    var partialRuns = 0.0
+    /// The calibration batches `scoreBest` measures a candidate on, chunk after chunk, and each
+    /// chunk's share of the rows (the null prompt's in the first).
+    let boundChunks: [Range<Int>]
+    let boundChunkShares: [Double]
 
     /// A schedule with states kept before some of its slots (`boundaries[k]` = before slot k).
     final class CachedRun {
@@ -91,7 +105,13 @@ public final class DiscrepancyScorer: ScheduleScorer {
         null = options.includeNullPrompt ? nullPrompt.map {
             TokenBatch(ids: [$0], padToLength: preset.padToMax ? preset.maxLength : nil, maskPadding: preset.useMask)
         } : nil
-        let tokensPerState = (calibration + (null.map { [$0] } ?? [])).reduce(0) { $0 + $1.ids.count * $1.length }
+        let batchRows = calibration.map { $0.ids.count * $0.length }
+        boundChunks = DiscrepancyScorer.boundChunks(rows: batchRows, minimumRows: options.boundMinimumRows)
+        let nullRows = null.map { $0.ids.count * $0.length } ?? 0
+        let tokensPerState = batchRows.reduce(0, +) + nullRows
+        boundChunkShares = boundChunks.enumerated().map { c, chunk in
+            Double(batchRows[chunk].reduce(0, +) + (c == 0 ? nullRows : 0)) / Double(max(tokensPerState, 1))
+        }
         stateBytes = tokensPerState * model.config.hiddenSize * 4
         // A few schedules (the beams) each keep up to L+1 boundaries.
         let perRun = max(options.memoryBudget / 4, 1)

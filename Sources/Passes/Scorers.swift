@@ -7,8 +7,46 @@ public protocol ScheduleScorer: AnyObject {
     /// D of each candidate schedule. Candidates usually differ from `base` only from some slot
     /// on; implementations may resume from cached hidden states of `base` there.
     func score(_ candidates: [[Slot]], base: [Slot]) throws -> [Double]
+    /// The candidates of several groups, when only the `keep` lowest by `rankKey` matter (a beam
+    /// step keeps its best few): values in group order, then candidate order. Every candidate
+    /// that could be among the `keep` lowest gets its exact D, the bits `score` gives; any other
+    /// may get a lower bound of its D instead, one whose key is above the `keep`-th lowest exact
+    /// key, so ranking the returned values picks the same candidates as ranking exact ones.
+    /// `rankKey(i, D)` is candidate i's ranking key and must not decrease as D grows. `worked(i,
+    /// share)` reports that `share` of candidate i's full cost was just spent on it.
+    func scoreBest(_ groups: [CandidateGroup], keep: Int, rankKey: (Int, Double) -> Double,
+                   worked: (Int, Double) -> Void) throws -> [Double]
     /// Work done so far: sub-block executions, and what a search without caching would have run.
     var statistics: ScorerStatistics { get }
+}
+
+/// Candidates resuming from one base schedule (a beam and its extensions).
+public struct CandidateGroup: Sendable {
+    public var base: [Slot]
+    public var candidates: [[Slot]]
+    public init(base: [Slot], candidates: [[Slot]]) {
+        self.base = base
+        self.candidates = candidates
+    }
+}
+
+extension ScheduleScorer {
+    /// Without a cheaper way to rule candidates out, every one is scored exactly.
+    public func scoreBest(_ groups: [CandidateGroup], keep: Int, rankKey: (Int, Double) -> Double,
+                          worked: (Int, Double) -> Void) throws -> [Double] {
+        try scoreEvery(groups, worked: worked)
+    }
+
+    /// Every candidate of every group scored exactly, group by group.
+    public func scoreEvery(_ groups: [CandidateGroup], worked: (Int, Double) -> Void) throws -> [Double] {
+        var values: [Double] = []
+        for group in groups where !group.candidates.isEmpty {
+            let first = values.count
+            values += try score(group.candidates, base: group.base)
+            for i in first..<values.count { worked(i, 1) }
+        }
+        return values
+    }
 }
 
 public struct ScorerStatistics: Equatable, Sendable {

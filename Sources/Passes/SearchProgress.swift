@@ -20,7 +20,7 @@ struct SearchProgress {
     private var estimated = false
     private var stepTotal = 0.0
     private var stepDone = 0.0
-    /// Work per candidate of the current phase (screen or full), in the order they are scored.
+    /// Work per candidate of the current phase (screen or full).
     private var pending: [Double] = []
 
     init(space: SearchSpace, context: PassContext, screening: Double?, beam: Int) {
@@ -53,10 +53,12 @@ struct SearchProgress {
         report()
     }
 
-    /// The next `count` candidates of the current phase are scored.
-    mutating func finished(candidates count: Int) {
-        let chunk = pending.prefix(count).reduce(0, +)
-        pending.removeFirst(min(count, pending.count))
+    /// `share` of candidate `index`'s work (of the current phase, in the order `beginStep` or
+    /// `beginRescoring` listed them) was just done. A bounded phase may leave candidates part
+    /// done: what it never spends is dropped from the step when the next phase or step begins.
+    mutating func worked(candidate index: Int, share: Double) {
+        guard pending.indices.contains(index) else { return }
+        let chunk = pending[index] * share
         stepDone += chunk
         done += chunk
         report()

@@ -16,7 +16,7 @@ import SkrrSupport
 public struct SkipSearch: ModelPass {
     public static let name = "skip-search"
     public static let summary = "beam search for sub-blocks to skip under the discrepancy D"
-    public static let optionNames = ["sparsity", "beam", "screen", "rescore", "rank"]
+    public static let optionNames = ["sparsity", "beam", "screen", "rescore", "rank", "bound"]
 
     /// How the candidates of a step are ordered.
     public enum Ranking: String, CaseIterable, Sendable {
@@ -35,13 +35,19 @@ public struct SkipSearch: ModelPass {
     /// Candidates per step rescored on the whole calibration set after screening.
     public let rescore: Int
     public let ranking: Ranking
+    /// Let the scorer stop measuring a candidate once a lower bound of its D shows it cannot be
+    /// among those a phase keeps (`ScheduleScorer.scoreBest`). The kept candidates and their D are
+    /// the same bits either way; off only to measure what it saves.
+    public let bound: Bool
 
-    public init(sparsity: Double, beam: Int = 3, screen: Int = 0, rescore: Int? = nil, ranking: Ranking = .discrepancy) {
+    public init(sparsity: Double, beam: Int = 3, screen: Int = 0, rescore: Int? = nil, ranking: Ranking = .discrepancy,
+                bound: Bool = true) {
         self.sparsity = sparsity
         self.beam = beam
         self.screen = screen
         self.rescore = rescore ?? SkipSearch.defaultRescore(beam: beam)
         self.ranking = ranking
+        self.bound = bound
     }
 
     public init(options: PassOptions) throws {
@@ -50,6 +56,7 @@ public struct SkipSearch: ModelPass {
         screen = try options.int("screen", default: 0, in: 0...1_000_000)
         rescore = try options.int("rescore", default: SkipSearch.defaultRescore(beam: beam), in: beam...100_000)
         ranking = try options.choice("rank", default: .discrepancy)
+        bound = try options.int("bound", default: 1, in: 0...1) == 1
     }
 
     /// Twice the beam, and never fewer than 4: enough that screening noise rarely drops the
@@ -113,17 +120,15 @@ public struct SkipSearch: ModelPass {
             var scored = children
             var rescored = children.count
             if let screening, children.count > rescore {
-                scored = try scoreGrouped(children, parents: state.beams, with: screening, space: space, into: \.screened) {
-                    progress.finished(candidates: $0)
-                }
+                scored = try scoreGrouped(children, parents: state.beams, with: screening, space: space, keep: rescore,
+                                          into: \.screened) { progress.worked(candidate: $0, share: $1) }
                 scored = ranked(scored, space: space) { $0.screened! }
                 scored = Array(scored.prefix(rescore))
                 rescored = scored.count
                 progress.beginRescoring(candidates: scored.map { ($0.beam.order.last!, state.beams[$0.parent]) })
             }
-            scored = try scoreGrouped(scored, parents: state.beams, with: scorer, space: space, into: nil) {
-                progress.finished(candidates: $0)
-            }
+            scored = try scoreGrouped(scored, parents: state.beams, with: scorer, space: space, keep: beam,
+                                      into: nil) { progress.worked(candidate: $0, share: $1) }
             // Lowest D (or D per parameter) first; ties broken by the skipped set so results
             // never depend on order.
             scored = ranked(scored, space: space) { $0.beam.discrepancies.last! }
@@ -166,47 +171,58 @@ public struct SkipSearch: ModelPass {
     }
 
     /// Scores candidates parent by parent (so each resumes from its parent's cached states), and
-    /// stores each D as the screened value or as the next entry of the beam's D list.
+    /// stores each D as the screened value or as the next entry of the beam's D list. Only the
+    /// `keep` best by the search's ranking need exact values: with `bound`, the others may get a
+    /// lower bound that ranks them after those (`ScheduleScorer.scoreBest`). `worked(i, share)`:
+    /// share of `candidates[i]`'s work done.
     func scoreGrouped(_ candidates: [Candidate], parents: [Beam], with scorer: any ScheduleScorer, space: SearchSpace,
-                      into screenedField: WritableKeyPath<Candidate, Double?>?,
-                      done: (Int) -> Void) throws -> [Candidate] {
-        var out: [Candidate] = []
-        for parent in parents.indices {
-            let group = candidates.filter { $0.parent == parent }
-            guard !group.isEmpty else { continue }
-            let scores = try scorer.score(group.map { space.schedule(skipping: $0.beam.skipped) },
-                                          base: space.schedule(skipping: parents[parent].skipped))
-            for (candidate, score) in zip(group, scores) {
-                var candidate = candidate
-                if let screenedField {
-                    candidate[keyPath: screenedField] = score
-                } else {
-                    candidate.beam.discrepancies.append(score)
-                }
-                out.append(candidate)
-            }
-            done(group.count)
+                      keep: Int, into screenedField: WritableKeyPath<Candidate, Double?>?,
+                      worked: (Int, Double) -> Void) throws -> [Candidate] {
+        // Positions in `candidates`, parent by parent.
+        let order = parents.indices.flatMap { parent in candidates.indices.filter { candidates[$0].parent == parent } }
+        let groups = parents.indices.compactMap { parent -> CandidateGroup? in
+            let members = candidates.filter { $0.parent == parent }
+            guard !members.isEmpty else { return nil }
+            return CandidateGroup(base: space.schedule(skipping: parents[parent].skipped),
+                                  candidates: members.map { space.schedule(skipping: $0.beam.skipped) })
         }
-        return out
+        let scores: [Double]
+        if bound {
+            scores = try scorer.scoreBest(groups, keep: keep, rankKey: { i, d in rankKey(d, of: candidates[order[i]], space: space) },
+                                          worked: { i, share in worked(order[i], share) })
+        } else {
+            scores = try scorer.scoreEvery(groups) { i, share in worked(order[i], share) }
+        }
+        return zip(order, scores).map { position, score in
+            var candidate = candidates[position]
+            if let screenedField {
+                candidate[keyPath: screenedField] = score
+            } else {
+                candidate.beam.discrepancies.append(score)
+            }
+            return candidate
+        }
     }
 
     /// Candidates in the order the search keeps them: by `score` (D), or by D per parameter
     /// removed; ties broken by the skipped set.
     func ranked(_ candidates: [Candidate], space: SearchSpace, score: (Candidate) -> Double) -> [Candidate] {
-        let keyed = candidates.map { candidate -> (Double, Candidate) in
-            let d = score(candidate)
-            switch ranking {
-            case .discrepancy: return (d, candidate)
-            case .perParameter:
-                // Removal beyond the target earns nothing: a large sub-block that overshoots a
-                // small remaining budget is charged its D over the budget, not over its size.
-                let useful = min(space.removed(skipping: candidate.beam.skipped), space.target)
-                return (d / Double(max(useful, 1)), candidate)
-            }
-        }
+        let keyed = candidates.map { (rankKey(score($0), of: $0, space: space), $0) }
         return keyed.sorted { a, b in
             a.0 != b.0 ? a.0 < b.0 : a.1.beam.key.lexicographicallyPrecedes(b.1.beam.key)
         }.map(\.1)
+    }
+
+    /// What the search ranks a candidate by, given its D (never decreasing as D grows).
+    func rankKey(_ d: Double, of candidate: Candidate, space: SearchSpace) -> Double {
+        switch ranking {
+        case .discrepancy: return d
+        case .perParameter:
+            // Removal beyond the target earns nothing: a large sub-block that overshoots a
+            // small remaining budget is charged its D over the budget, not over its size.
+            let useful = min(space.removed(skipping: candidate.beam.skipped), space.target)
+            return d / Double(max(useful, 1))
+        }
     }
 
     func screeningScorer(_ context: PassContext) throws -> (any ScheduleScorer)? {

@@ -94,8 +94,11 @@ struct SyntheticModel {
 extension SyntheticModel {
     /// A D scorer on this model under the generic preset: `prompts` seeded prompts, plus the
     /// empty prompt unless `null` is false.
-    func scorer(budget: Int = 1 << 30, prompts: Int = 12, null: Bool = true, fuseRows: Bool = true) throws -> DiscrepancyScorer {
+    func scorer(budget: Int = 1 << 30, prompts: Int = 12, null: Bool = true, fuseRows: Bool = true,
+                boundRows: Int = 256, threads: Int? = nil) throws -> DiscrepancyScorer {
         var options = DiscrepancyScorer.Options()
+        options.boundMinimumRows = boundRows
+        options.threads = threads
         options.memoryBudget = budget
         options.includeNullPrompt = null
         options.fuseRows = fuseRows
