@@ -1,4 +1,5 @@
 import SkrrIR
+import SkrrPasses
 
 /// A checksum of one scoring call (the base and every candidate, in order), sent along with the
 /// scores so each rank can check that all ranks scored the same list. Every rank runs the same
@@ -6,7 +7,10 @@ import SkrrIR
 /// the rank count, and the job stops instead of writing them.
 enum CandidateDigest {
     /// FNV-1a (64 bit) of the slots, as a double holding its top 52 bits exactly.
-    static func of(_ candidates: [[Slot]], base: [Slot]) -> Double {
+    static func of(_ candidates: [[Slot]], base: [Slot]) -> Double { of([CandidateGroup(base: base, candidates: candidates)]) }
+
+    /// The same over several groups: each base, then its candidates.
+    static func of(_ groups: [CandidateGroup]) -> Double {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ value: Int) {
             var v = UInt64(bitPattern: Int64(value))
@@ -15,7 +19,7 @@ enum CandidateDigest {
                 v >>= 8
             }
         }
-        for schedule in [base] + candidates {
+        for schedule in groups.flatMap({ [$0.base] + $0.candidates }) {
             mix(schedule.count)
             for slot in schedule {
                 switch slot {

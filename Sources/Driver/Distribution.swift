@@ -77,7 +77,8 @@ final class Distribution {
 
 
     /// The scorer's work for the report and summary (collective, at one point of every rank's
-    /// compile): the work one process would have done, the same for any rank count. Rank 0 also
+    /// compile): the work one process would have done, the same for any rank count unless bounded
+    /// scoring drops candidates (each rank against its own share's best). Rank 0 also
     /// says what the split repeated.
     func gatheredWork() throws -> ScorerStatistics? {
         guard let scorer else { return nil }

@@ -91,4 +91,39 @@ import Testing
             }
         }
     }
+
+    /// Bounded scoring (each rank drops candidates against its own share's best, so the work
+    /// differs with the rank count) still chooses what one process scoring every candidate
+    /// chooses, with the same D bits. 48 prompts give the full scorer three chunks.
+    @Test func boundedSearchDoesNotDependOnTheRankCount() throws {
+        @Sendable func calibration() throws -> Calibration {
+            let model = try ModelImporter.importModel(at: TestPaths.fixture("t5-v1_1")).ir
+            var options = CalibrationOptions()
+            options.source = .parti
+            options.size = 48
+            return try Calibration(model: model, options: options)
+        }
+        let reference = try calibration()
+        let full = try reference.scorer(.skrr)
+        let expected = try Self.bounded(full, bound: false, reference)
+        let bounded = try reference.scorer(.skrr)
+        #expect(try Self.bounded(bounded, bound: true, reference) == expected)
+        #expect(bounded.statistics.subBlockEvaluations < full.statistics.subBlockEvaluations, "the bound saved work")
+        for size in [2, 3] {
+            let outcomes = try InProcessWorld.run(size: size) { world in
+                let calibration = try calibration()
+                return try Self.bounded(RankShardedScorer(local: try calibration.scorer(.skrr), world: world), bound: true, calibration)
+            }
+            for (rank, outcome) in outcomes.enumerated() { #expect(outcome == expected, "\(size) ranks, rank \(rank)") }
+        }
+    }
+
+    /// The search and re-use on `scorer`, with bounded scoring on or off.
+    static func bounded<S: ScheduleScorer & ModelScorer & BlockSimilarityMeter>(_ scorer: S, bound: Bool,
+                                                                            _ calibration: Calibration) throws -> Outcome {
+        let context = PassContext(scoringWith: scorer)
+        let pipeline = "skip-search{sparsity=0.5 beam=3 bound=\(bound ? 1 : 0)},reuse-rewrite"
+        let result = try PassManager(parsing: pipeline).run(calibration.model, context: context)
+        return outcome(result, context, work: ScorerStatistics())
+    }
 }

@@ -97,6 +97,7 @@ int main(int argc, char **argv) {
         if (only && atoi(only) != s) continue;
         int m = threads == 1 ? shapes1[s].m : shapes2[s].m, n = threads == 1 ? shapes1[s].n : shapes2[s].n;
         int k = threads == 1 ? shapes1[s].k : shapes2[s].k;
+        if (getenv("M")) m = atoi(getenv("M"));  // e.g. M=512: the rows of a smaller batch group
         // In the runtime, ldc is the layer's whole output width (twice one worker's share).
         int lda = skrr_amx_padded(k), rows = skrr_amx_padded(m), ldc = threads == 1 ? 2 * n : n;
         uint16_t *a = aligned_alloc(64, (size_t)rows * lda * 2), *w = malloc((size_t)n * k * 2);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds amx_bench against the working tree's amx_gemm.c ("new") and git HEAD's ("old", symbols
 # renamed old_*), then runs it: bash bench/amx_gemm/run.sh [reps] [threads]
-# SHAPE=i runs only shape i. CFLAGS adds flags to the new kernel's build; BASE_CFLAGS, when set,
+# SHAPE=i runs only shape i; M=rows sets every shape's row count (a smaller batch group). CFLAGS adds flags to the new kernel's build; BASE_CFLAGS, when set,
 # makes the "old" side the working tree's kernel built with those flags (to compare two variants).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
