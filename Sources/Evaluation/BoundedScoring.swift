@@ -79,8 +79,7 @@ extension DiscrepancyScorer: BoundableScorer {
                     candidates.append(BoundedCandidate(
                         group: g, schedule: schedule, divergence: firstDifference(schedule, group.base),
                         partial: PartialDiscrepancy(dense: scorer.denseMeasured, calibrationBatches: scorer.calibration.count)))
-                    scorer.statistics.candidatesScored += 1
-                    scorer.statistics.naiveSubBlockEvaluations += schedule.filter { $0 != .skip }.count
+                    scorer.countCandidate(schedule)
                 }
             }
         }
@@ -104,14 +103,7 @@ extension DiscrepancyScorer: BoundableScorer {
     func measure(chunk c: Int, of schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int,
                  into partial: inout PartialDiscrepancy) throws {
         let batches = Array(boundChunks[c]) + (c == 0 && null != nil ? [calibration.count] : [])
-        let limit = resumeLimit(divergence)
-        let boundary = base.boundaries.keys.filter { $0 <= limit }.max()
-        let all = allBatches
-        var states = try boundary.map { b in batches.map { base.boundaries[b]![$0] } } ?? batches.map { try runner.primary.begin(all[$0]) }
-        let penultimate = try advance(&states, from: boundary ?? 0, with: runner, share: boundChunkShares[c]) {
-            self.weights(for: $0, schedule[$0])
-        }
-        let outputs = try measured(states, penultimate: penultimate, finishedBy: interpreter)
+        let outputs = try self.outputs(schedule, resumingFrom: base, at: divergence, batches: batches, share: boundChunkShares[c])
         for (k, batch) in batches.enumerated() { partial.add(outputs[k], batch: batch) }
     }
 }

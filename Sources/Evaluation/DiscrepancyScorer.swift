@@ -161,10 +161,15 @@ public final class DiscrepancyScorer: ScheduleScorer {
         for candidate in candidates {
             let divergence = firstDifference(candidate, base)
             scores.append(try discrepancy(candidate, resumingFrom: baseRun, at: divergence))
-            statistics.candidatesScored += 1
-            statistics.naiveSubBlockEvaluations += candidate.filter { $0 != .skip }.count
+            countCandidate(candidate)
         }
         return scores
+    }
+
+    /// Counts a candidate scored, and what scoring it without caching would run.
+    func countCandidate(_ schedule: [Slot]) {
+        statistics.candidatesScored += 1
+        statistics.naiveSubBlockEvaluations += schedule.filter { $0 != .skip }.count
     }
 
     // MARK: execution
@@ -250,11 +255,15 @@ public final class DiscrepancyScorer: ScheduleScorer {
         discrepancy(of: try outputs(schedule, resumingFrom: base, at: divergence))
     }
 
-    func outputs(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int) throws -> [MeasuredOutputs] {
+    /// `batches`: indices into `allBatches` to run (nil: all of them), `share` of the calibration
+    /// set (for the work statistics).
+    func outputs(_ schedule: [Slot], resumingFrom base: CachedRun, at divergence: Int, batches: [Int]? = nil,
+                 share: Double = 1) throws -> [MeasuredOutputs] {
         let limit = resumeLimit(divergence)
         let boundary = base.boundaries.keys.filter { $0 <= limit }.max()
-        var states = try boundary.map { base.boundaries[$0]! } ?? runner.begin(allBatches)
-        let penultimate = try advance(&states, from: boundary ?? 0, with: runner) { self.weights(for: $0, schedule[$0]) }
+        func picked<T>(_ all: [T]) -> [T] { batches.map { $0.map { all[$0] } } ?? all }
+        var states = try boundary.map { picked(base.boundaries[$0]!) } ?? runner.begin(picked(allBatches))
+        let penultimate = try advance(&states, from: boundary ?? 0, with: runner, share: share) { self.weights(for: $0, schedule[$0]) }
         return try measured(states, penultimate: penultimate, finishedBy: interpreter)
     }
 
